@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+// Theorems 3 and 5 on a built system, the hybrid rule, and the loss-bound
+// quantities of a scaling: predicted decrease and optimality gap. Spec 4-5.
+#pragma once
+
+#include <limits>
+
+#include "scalora/core/column_solve.hpp"
+#include "scalora/core/scalar_scaling.hpp"
+#include "scalora/linalg/scaling_system.hpp"
+
+namespace scalora {
+
+/// Which theorem's scaling is applied.
+enum class branch : unsigned char {
+  column,  ///< Theorem 5: A~ = A diag(alpha), B~ = B diag(beta)
+  scalar,  ///< Theorem 3: A~ = alpha A, B~ = beta B
+};
+
+inline const char* to_string(branch b) { return b == branch::column ? "column" : "scalar"; }
+
+/// hybrid: column scaling when a non-negative solution exists, else scalar
+/// (the paper's rule); scalar_only: Theorem 3 always.
+enum class scaling_mode : unsigned char { hybrid, scalar_only };
+
+/// Tolerances of the production decisions (docs/numerics.md); defaults by size.
+template <class T>
+struct ScalingTolerances {
+  ColumnTolerances<T> column;
+  T collinear;
+  static ScalingTolerances defaults(Index r) {
+    return {ColumnTolerances<T>::defaults(int(2 * r)), T(16) * scalar_traits<T>::epsilon()};
+  }
+};
+
+/// A scaling (alpha, beta) with how it was found.
+template <class T>
+struct Scaling {
+  branch applied = branch::scalar;
+  Vector<T> alpha, beta;  ///< r entries each; >= 0 (sign convention "+", D3)
+  Vector<T> u;            ///< [alpha o alpha; beta o beta], the squared scalings (2r)
+  scalar_case scalar_kind = scalar_case::interior;  ///< Theorem 3 case (scalar branch)
+  ColumnSolveInfo<T> column;                        ///< Theorem 5 solve (column branch, or the failed attempt)
+};
+
+namespace detail {
+template <class T>
+Scaling<T> scaling_from_squares(branch b, const Vector<T>& u) {
+  using std::sqrt;
+  Scaling<T> out;
+  out.applied = b;
+  out.u = u;
+  const Index r = u.size() / 2;
+  out.alpha.resize(r);
+  out.beta.resize(r);
+  for (Index i = 0; i < r; ++i) {
+    out.alpha(i) = sqrt(u(i));
+    out.beta(i) = sqrt(u(r + i));
+  }
+  return out;
+}
+}  // namespace detail
+
+/// Theorem 3: the optimal scalar scaling (all cases, degenerate rules D6).
+template <class T>
+Scaling<T> scalar_scaling(const ScalingSystem<T>& sys, const T& kappa, const ScalingTolerances<T>& tol) {
+  detail::check_positive("kappa", kappa);
+  const ScalarSquares<T> sq = solve_scalar_system(sys.p, sys.q, sys.s, sys.x, sys.y, kappa, tol.collinear);
+  Vector<T> u(2 * sys.r);
+  u.head(sys.r).setConstant(sq.a);
+  u.tail(sys.r).setConstant(sq.b);
+  Scaling<T> out = detail::scaling_from_squares(branch::scalar, u);
+  out.scalar_kind = sq.kind;
+  return out;
+}
+
+/// Theorem 5: the canonical optimal column scaling, if a non-negative solution
+/// of M v = lambda exists (out.column.feasible()); alpha = (v_A / kappa)^{1/2},
+/// beta = (v_B / kappa)^{1/2}. When infeasible, alpha and beta are empty.
+template <class T>
+Scaling<T> column_scaling(const ScalingSystem<T>& sys, const T& kappa, const ScalingTolerances<T>& tol) {
+  detail::check_positive("kappa", kappa);
+  const int n = int(2 * sys.r);
+  Vector<T> v(n), work(column_solve_work_size(n));
+  Eigen::VectorXi iwork(column_solve_iwork_size(n));
+  const ColumnSolveInfo<T> info =
+      solve_column_system(n, sys.M.data(), n, sys.lambda.data(), kappa, v.data(), work.data(), iwork.data(), tol.column);
+  Scaling<T> out;
+  if (info.feasible()) out = detail::scaling_from_squares(branch::column, Vector<T>(v / kappa));
+  out.applied = branch::column;
+  out.column = info;
+  return out;
+}
+
+/// The hybrid rule of the algorithm (step 4): column scaling when feasible,
+/// else scalar scaling. mode = scalar_only skips Theorem 5.
+template <class T>
+Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const ScalingTolerances<T>& tol,
+                           scaling_mode mode = scaling_mode::hybrid) {
+  if (mode == scaling_mode::hybrid) {
+    Scaling<T> col = column_scaling(sys, kappa, tol);
+    if (col.column.feasible()) return col;
+    Scaling<T> sca = scalar_scaling(sys, kappa, tol);
+    sca.column = col.column;
+    return sca;
+  }
+  return scalar_scaling(sys, kappa, tol);
+}
+
+/// Decrease of the loss upper bound below l(W) predicted for squared scalings u:
+///   l(W) - bound(u) = (kappa lambda^T u - kappa^2 u^T M u / 2) / (L s^2),
+/// with kappa = L lr s^2 and M, lambda from autograd gradients (which carry s).
+/// Equals lambda^T v / (2 L s^2) at the column optimum u = v / kappa.
+template <class T>
+T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundParameters<T>& bp) {
+  const T kappa = bp.kappa();
+  const T s2 = bp.lora_scale * bp.lora_scale;
+  return (kappa * sys.lambda.dot(u) - kappa * kappa * u.dot(sys.M * u) / T(2)) / (bp.L * s2);
+}
+
+/// Optimality gap of u against an optimum u_star of the same system:
+///   bound(u) - bound(u_star) = (kappa^2 / (2 L s^2)) (u - u*)^T M (u - u*)
+/// (spec section 5, (L eta^2 / 2)(u - u*)^T M (u - u*) for s = 1). It is
+/// computable without G and zero exactly on the optimal set.
+template <class T>
+T optimality_gap(const ScalingSystem<T>& sys, const Vector<T>& u, const Vector<T>& u_star,
+                 const BoundParameters<T>& bp) {
+  const T kappa = bp.kappa();
+  const Vector<T> du = u - u_star;
+  return kappa * kappa * du.dot(sys.M * du) / (T(2) * bp.L * bp.lora_scale * bp.lora_scale);
+}
+
+/// The vanilla LoRA squared scalings u = 1 (no rescaling).
+template <class T>
+Vector<T> vanilla_squares(Index r) {
+  return Vector<T>::Ones(2 * r);
+}
+
+}  // namespace scalora

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+// One ScaLoRA step for one adapted layer: steps 2-8 of the algorithm (spec
+// section 7) in one call. The optimizer's own update (step 9) is the caller's.
+#pragma once
+
+#include <limits>
+#include <optional>
+
+#include "scalora/core/schedule.hpp"
+#include "scalora/linalg/optimal_scaling.hpp"
+#include "scalora/linalg/resplit.hpp"
+
+namespace scalora {
+
+/// One adapted layer, W = W_pt + s A B^T, with the gradients of this step and
+/// (optionally) its AdamW moments. S is the storage type.
+template <class S>
+struct Layer {
+  Matrix<S> W_pt;          ///< m x n; empty = skip the merge (the caller merges)
+  Matrix<S> A, B;          ///< m x r, n x r
+  Matrix<S> grad_A, grad_B;  ///< m x r, n x r: gradients of the loss at W
+  AdamMoments<S> moments;  ///< optional (all empty = none)
+};
+
+/// Options of scalora_step. T is the accumulation type.
+template <class T>
+struct StepOptions {
+  BoundParameters<T> bound;  ///< L, lr, lora_scale; kappa = L lr s^2
+  scaling_mode mode = scaling_mode::hybrid;
+  std::optional<ScalingTolerances<T>> tolerances;  ///< default: ScalingTolerances<T>::defaults(r)
+  bool check_w_pt = true;  ///< check W_pt for NaN/Inf before writing (one extra read of W_pt)
+};
+
+/// Numerical outcomes of a step (never thrown).
+struct StepStatus {
+  bool scalar_fallback = false;  ///< hybrid: no v >= 0 exists, Theorem 3 applied
+  bool singular_system = false;  ///< rank M < 2r: canonical least-change solution (D5)
+  bool zero_gradient = false;    ///< grad_A = grad_B = 0: alpha = beta = 1, nothing changes
+  bool clamped = false;          ///< entries of v within tolerance below 0 were set to 0
+};
+
+/// What scalora_step did and predicts.
+template <class T>
+struct StepResult {
+  Scaling<T> scaling;          ///< branch taken, alpha, beta, u, solve details
+  scalar_case scalar_kind = scalar_case::interior;  ///< Theorem 3's case (computed on every step)
+  StepStatus status;
+  /// Predicted decrease of the loss upper bound below l(W), for the applied
+  /// scaling and for the alternatives (bound_decrease()).
+  T bound_decrease = T(0);
+  T vanilla_bound_decrease = T(0);  ///< alpha = beta = 1
+  T scalar_bound_decrease = T(0);   ///< Theorem 3 optimum
+  T column_bound_decrease = std::numeric_limits<T>::quiet_NaN();  ///< Theorem 5 optimum; NaN if infeasible
+};
+
+namespace detail {
+template <class S>
+void check_layer(const Layer<S>& layer, bool check_w_pt) {
+  check_factors(layer.A, layer.B, layer.grad_A, layer.grad_B);
+  const Index m = layer.A.rows(), n = layer.B.rows(), r = layer.A.cols();
+  if (layer.W_pt.size() != 0) {
+    check_shape("W_pt", layer.W_pt, m, n, "m x n, m = A.rows(), n = B.rows()");
+    if (check_w_pt) check_finite("W_pt", layer.W_pt);
+  }
+  const AdamMoments<S>& mom = layer.moments;
+  if (!mom.empty()) {
+    check_shape("exp_avg_A", mom.exp_avg_A, m, r, "m x r, the shape of A");
+    check_shape("exp_avg_sq_A", mom.exp_avg_sq_A, m, r, "m x r, the shape of A");
+    check_shape("exp_avg_B", mom.exp_avg_B, n, r, "n x r, the shape of B");
+    check_shape("exp_avg_sq_B", mom.exp_avg_sq_B, n, r, "n x r, the shape of B");
+    check_finite("exp_avg_A", mom.exp_avg_A);
+    check_finite("exp_avg_sq_A", mom.exp_avg_sq_A);
+    check_finite("exp_avg_B", mom.exp_avg_B);
+    check_finite("exp_avg_sq_B", mom.exp_avg_sq_B);
+  }
+}
+}  // namespace detail
+
+/// Steps 2-8 for one layer:
+///   2 build M, lambda (scaling_system)       3-4 solve and decide (optimal_scaling)
+///   5 W_pt += s A diag(1 - alpha o beta) B^T  6 A <- A diag(alpha), B <- B diag(beta)
+///   7 grad_A <- grad_A diag(beta), grad_B <- grad_B diag(alpha)
+///   8 AdamW moments as in the lemmas
+/// Every argument is validated before anything is written.
+/// @throws invalid_argument (shapes, NaN/Inf, L, lr, lora_scale <= 0, r = 0).
+/// @post W_pt + s A B^T is unchanged up to rounding (tests/unit/test_step_*.cpp).
+template <class S, class T = accumulate_t<S>>
+StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
+  detail::check_bound_parameters(options.bound);
+  detail::check_layer(layer, options.check_w_pt);
+  const Index r = layer.A.cols();
+  const ScalingTolerances<T> tol = options.tolerances ? *options.tolerances : ScalingTolerances<T>::defaults(r);
+  const T kappa = options.bound.kappa();
+
+  const ScalingSystem<T> sys = scaling_system(layer.A, layer.B, layer.grad_A, layer.grad_B);
+  StepResult<T> out;
+  const Scaling<T> scalar = scalar_scaling(sys, kappa, tol);
+  out.scalar_kind = scalar.scalar_kind;
+  out.scalar_bound_decrease = bound_decrease(sys, scalar.u, options.bound);
+  out.vanilla_bound_decrease = bound_decrease(sys, vanilla_squares<T>(r), options.bound);
+  if (options.mode == scaling_mode::hybrid) {
+    const Scaling<T> column = column_scaling(sys, kappa, tol);
+    if (column.column.feasible()) {
+      out.scaling = column;
+      out.column_bound_decrease = bound_decrease(sys, column.u, options.bound);
+    } else {
+      out.scaling = scalar;
+      out.scaling.column = column.column;
+      out.status.scalar_fallback = true;
+    }
+    out.status.singular_system = column.column.rank < 2 * r;
+    out.status.clamped = column.column.feasible() && column.column.clamped;
+  } else {
+    out.scaling = scalar;
+  }
+  out.status.zero_gradient = !(sys.x > T(0)) && !(sys.y > T(0));
+  out.bound_decrease = bound_decrease(sys, out.scaling.u, options.bound);
+
+  const Vector<T>& alpha = out.scaling.alpha;
+  const Vector<T>& beta = out.scaling.beta;
+  if (layer.W_pt.size() != 0) resplit(layer.W_pt, layer.A, layer.B, alpha, beta, options.bound.lora_scale);
+  rescale_factors(layer.A, layer.B, alpha, beta);
+  rescale_gradients(layer.grad_A, layer.grad_B, alpha, beta);
+  if (!layer.moments.empty()) transfer_moments(layer.moments, alpha, beta);
+  return out;
+}
+
+}  // namespace scalora

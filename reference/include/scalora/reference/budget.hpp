@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// Error budgets for float/double results against the reference, in units of
+// epsilon. Every number here is derived in docs/numerics.md; tests,
+// proofs_checks and scalora-verify take their thresholds from this file only.
+//
+// Notation: eps is the epsilon of the type the quantity is computed in (the
+// accumulation type for M, lambda, u; the storage type for rescaled
+// matrices), n2 = 2r, len = max(m, n).
+#pragma once
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+#include <limits>
+
+#include "scalora/linalg/optimal_scaling.hpp"
+
+namespace scalora::reference::budget {
+
+/// |M_ij - M*_ij| <= system_entry(m, n) eps sqrt(M*_ii M*_jj) and
+/// |lambda_i - lambda*_i| <= system_entry(m, n) eps lambda*_i:
+/// dot products of length m and n (gamma_m, gamma_n, Higham 3.1) and one product.
+inline double system_entry(Index m, Index n) { return double(m + n + 2); }
+
+/// Relative perturbation of the equilibrated system D M D w = D lambda,
+/// D = diag(M)^{-1/2}, in the 2-norm: ||dM^||_2 <= ||dM^||_F <= n2 (m + n + 2) eps
+/// from the entry bound, plus the backward error of pivoted Cholesky and the
+/// two triangular solves (2 n2^2 eps, Higham Thm 10.3 with ||M^||_2 <= n2).
+inline double equilibrated_perturbation(Index m, Index n, Index r) {
+  const double n2 = double(2 * r);
+  return n2 * system_entry(m, n) + 2.0 * n2 * n2;
+}
+
+/// 2-norm condition number of the equilibrated PSD matrix D M D over its
+/// nonzero-diagonal part (infinity when singular). Computed in double: only
+/// its order of magnitude enters the budgets.
+template <class T>
+double equilibrated_condition(const Matrix<T>& M) {
+  using std::sqrt;
+  const Index n = M.rows();
+  Matrix<double> a = Matrix<double>::Zero(n, n);
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < n; ++j) {
+      const double mii = double(M(i, i)), mjj = double(M(j, j));
+      if (mii > 0 && mjj > 0) a(i, j) = double(M(i, j)) / std::sqrt(mii * mjj);
+    }
+  Index active = 0;
+  for (Index i = 0; i < n; ++i) active += a(i, i) > 0;
+  if (active == 0) return 1.0;
+  Eigen::SelfAdjointEigenSolver<Matrix<double>> es(a, Eigen::EigenvaluesOnly);
+  const auto& ev = es.eigenvalues();  // ascending; zero rows add zero eigenvalues
+  const double lmax = ev(n - 1), lmin = ev(n - active);
+  if (!(lmin > 0)) return std::numeric_limits<double>::infinity();
+  return lmax / lmin;
+}
+
+/// Bound on the weighted relative error of the squared scalings of the column
+/// branch,  E = ||W (u - u*)||_2 / ||W u*||_2,  W = diag(sqrt(M*_ii)):
+///   E <= cond (eta + len + 2) / (1 - cond eta) * eps,  eta = equilibrated_perturbation
+/// (normwise perturbation theory, Higham Thm 7.2), or infinity when cond eta eps >= 1/2.
+inline double column_solution(double cond, Index m, Index n, Index r, double eps) {
+  const double eta = equilibrated_perturbation(m, n, r) * eps;
+  if (!(cond * eta < 0.5)) return std::numeric_limits<double>::infinity();
+  return cond * (eta + double(std::max(m, n) + 2) * eps) / (1.0 - cond * eta);
+}
+
+/// Same for the scalar branch's 2 x 2 system [p q; q s][a b]^T = c [x y]^T:
+/// aggregate sums of r^2 entries of M add r^2 and the cancellation factor
+///   rho = max( (sum_{i in A} sqrt(M_ii))^2 / p, (sum_{j in B} sqrt(M_jj))^2 / s,
+///              sum_A sqrt(M_ii) sum_B sqrt(M_jj) / sqrt(p s) ),
+/// and cond = (1 + cos) / (1 - cos) of the equilibrated 2 x 2 matrix.
+template <class T>
+double scalar_solution(const ScalingSystem<T>& exact_sys, Index m, Index n, double eps) {
+  using std::sqrt;
+  const Index r = exact_sys.r;
+  double sa = 0, sb = 0;
+  for (Index i = 0; i < r; ++i) {
+    sa += std::sqrt(double(exact_sys.M(i, i)));
+    sb += std::sqrt(double(exact_sys.M(r + i, r + i)));
+  }
+  const double p = double(exact_sys.p), s = double(exact_sys.s), q = double(exact_sys.q);
+  double rho = 1;
+  if (p > 0) rho = std::max(rho, sa * sa / p);
+  if (s > 0) rho = std::max(rho, sb * sb / s);
+  if (p > 0 && s > 0) rho = std::max(rho, sa * sb / std::sqrt(p * s));
+  const double cosine = (p > 0 && s > 0) ? std::min(1.0, q / std::sqrt(p * s)) : 0.0;
+  const double cond = cosine < 1 ? (1 + cosine) / (1 - cosine) : std::numeric_limits<double>::infinity();
+  const double eta = 2.0 * rho * (system_entry(m, n) + double(r * r)) * eps;
+  if (!(cond * eta < 0.5)) return std::numeric_limits<double>::infinity();
+  return cond * (eta + double(std::max(m, n) + r + 8) * eps) / (1.0 - cond * eta);
+}
+
+/// ||W (u - u*)||_2 / ||W u*||_2 with W = diag(sqrt(M*_ii)) (0 when both are 0).
+template <class T, class U>
+double weighted_relative_error(const Matrix<T>& M_exact, const Vector<U>& u, const Vector<T>& u_exact) {
+  using std::sqrt;
+  T num = T(0), den = T(0);
+  for (Index i = 0; i < M_exact.rows(); ++i) {
+    const T w = sqrt(M_exact(i, i));
+    const T d = w * (T(u(i)) - u_exact(i));
+    num += d * d;
+    den += (w * u_exact(i)) * (w * u_exact(i));
+  }
+  if (!(den > T(0))) return num > T(0) ? std::numeric_limits<double>::infinity() : 0.0;
+  return double(sqrt(num / den));
+}
+
+/// Factors, gradients and first moments rescaled by the APPLIED scalings: one
+/// rounded product per entry (the scaling is first rounded to the storage
+/// type: 2 eps). Second moments: v * (s * s), three roundings.
+inline double rescaled_entry() { return 2.0; }
+inline double rescaled_second_moment() { return 4.0; }
+
+/// The re-split keeps W: for every entry,
+///   |(W_pt' + s A' B'^T) - (W_pt + s A B^T)|_ij
+///     <= resplit(r) eps (|W_pt|_ij + s sum_k |A_ik| |B_jk| (1 + |alpha_k beta_k| + |1 - alpha_k beta_k|))
+/// from the merge GEMM (r + 2 roundings), the rescaling (2) and the check's
+/// own sum (r + 2).
+inline double resplit(Index r) { return double(2 * r + 8); }
+
+}  // namespace scalora::reference::budget

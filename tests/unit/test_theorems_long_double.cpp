@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// Theorems 1, 3, 5 and the step on hand-checked cases, scalar type: long double.
+#include "theorem_cases.hpp"
+
+SCALORA_THEOREM_TESTS(long double, "[long_double]")
