@@ -16,6 +16,7 @@
 #include "scalora/error.hpp"
 #include "scalora/linalg/objective.hpp"
 #include "scalora/linalg/optimal_scaling.hpp"
+#include "scalora/linalg/random.hpp"
 #include "scalora/linalg/resplit.hpp"
 #include "scalora/linalg/scaling_system.hpp"
 #include "scalora/linalg/step.hpp"

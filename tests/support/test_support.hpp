@@ -6,10 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <random>
 #include <sstream>
 #include <string>
 
+#include "scalora/linalg/random.hpp"
 #include "scalora/scalora.hpp"
 
 namespace scalora::test {
@@ -35,19 +35,8 @@ Layer<T> layer_from_gradient(const Matrix<T>& A, const Matrix<T>& B, const Matri
   return l;
 }
 
-/// Deterministic standard-normal matrix (seeded; identical on every platform
-/// that implements std::mt19937_64 and our Box-Muller).
-inline Matrix<double> gaussian(Index rows, Index cols, std::uint64_t seed) {
-  std::mt19937_64 gen(seed);
-  Matrix<double> out(rows, cols);
-  for (Index j = 0; j < cols; ++j)
-    for (Index i = 0; i < rows; ++i) {
-      const double u1 = (double(gen() >> 11) + 0.5) / 9007199254740992.0;
-      const double u2 = (double(gen() >> 11) + 0.5) / 9007199254740992.0;
-      out(i, j) = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-    }
-  return out;
-}
+/// Deterministic standard-normal matrix (scalora::gaussian_matrix).
+inline Matrix<double> gaussian(Index rows, Index cols, std::uint64_t seed) { return gaussian_matrix(rows, cols, seed); }
 
 /// |a - b| <= k eps max(|b|, floor): the check every hand case uses, with k
 /// from docs/numerics.md.

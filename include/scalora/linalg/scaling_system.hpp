@@ -3,6 +3,8 @@
 // without forming the m x n gradient G. Spec sections 4 and 5.
 #pragma once
 
+#include <algorithm>
+
 #include "scalora/linalg/types.hpp"
 #include "scalora/linalg/validate.hpp"
 
@@ -40,25 +42,44 @@ struct ScalingSystem {
   }
 };
 
-/// Builds the system in O((m + n) r^2) flops and O((m + n) r) memory.
+namespace detail {
+/// G += S^T S for S = [X, Y] (rows x 2r), accumulated in T over row chunks of
+/// 256: the scratch (256 x 2r) stays in cache and below malloc's mmap threshold.
+/// Any summation order satisfies the gamma_rows bound of docs/numerics.md.
+/// Entries are checked for NaN/Inf chunk by chunk while in cache (x_name,
+/// y_name name the arguments in the exception).
+template <class T, class DX, class DY>
+void accumulate_gram(Matrix<T>& gram, const Eigen::MatrixBase<DX>& X, const char* x_name,
+                     const Eigen::MatrixBase<DY>& Y, const char* y_name) {
+  constexpr Index chunk = 256;
+  const Index rows = X.rows(), r = X.cols();
+  Matrix<T> S(std::min(chunk, rows), 2 * r);
+  gram.setZero(2 * r, 2 * r);
+  for (Index start = 0; start < rows; start += chunk) {
+    const Index len = std::min(chunk, rows - start);
+    S.topLeftCorner(len, r) = X.middleRows(start, len).template cast<T>();
+    S.topRightCorner(len, r) = Y.middleRows(start, len).template cast<T>();
+    if (!S.topRows(len).allFinite()) {
+      check_finite(x_name, X);  // throws, naming the first bad entry
+      check_finite(y_name, Y);
+    }
+    gram.template selfadjointView<Eigen::Lower>().rankUpdate(S.topRows(len).transpose());
+  }
+  gram = gram.template selfadjointView<Eigen::Lower>();
+}
+}  // namespace detail
+
+/// Builds the system in O((m + n) r^2) flops and O(r^2) extra memory.
 /// A: m x r, B: n x r, grad_A = G B: m x r, grad_B = G^T A: n x r.
 /// @throws invalid_argument on shapes, r = 0 or non-finite entries.
 template <class DA, class DB, class DGA, class DGB, class T = accumulate_t<typename DA::Scalar>>
 ScalingSystem<T> scaling_system(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
                                 const Eigen::MatrixBase<DGA>& grad_A, const Eigen::MatrixBase<DGB>& grad_B) {
-  detail::check_factors(A, B, grad_A, grad_B);
-  const Index m = A.rows(), n = B.rows(), r = A.cols();
+  detail::check_factor_shapes(A, B, grad_A, grad_B);
   ScalingSystem<T> sys;
-  sys.r = r;
-  Matrix<T> SA(m, 2 * r), SB(n, 2 * r);
-  SA << A.template cast<T>(), grad_A.template cast<T>();
-  SB << grad_B.template cast<T>(), B.template cast<T>();
-  sys.P.setZero(2 * r, 2 * r);
-  sys.Q.setZero(2 * r, 2 * r);
-  sys.P.template selfadjointView<Eigen::Lower>().rankUpdate(SA.transpose());
-  sys.Q.template selfadjointView<Eigen::Lower>().rankUpdate(SB.transpose());
-  sys.P = sys.P.template selfadjointView<Eigen::Lower>();
-  sys.Q = sys.Q.template selfadjointView<Eigen::Lower>();
+  sys.r = A.cols();
+  detail::accumulate_gram(sys.P, A, "A", grad_A, "grad_A");  // S_A = [A, grad_A]
+  detail::accumulate_gram(sys.Q, grad_B, "grad_B", B, "B");  // S_B = [grad_B, B]
   sys.finish();
   return sys;
 }

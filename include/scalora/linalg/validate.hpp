@@ -57,10 +57,10 @@ void check_bound_parameters(const BoundParameters<T>& p) {
   check_positive("lora_scale", p.lora_scale);
 }
 
-/// A (m x r), B (n x r), grad_A (m x r), grad_B (n x r): shapes, r >= 1, finiteness.
+/// A (m x r), B (n x r), grad_A (m x r), grad_B (n x r): shapes and r >= 1.
 template <class DA, class DB, class DGA, class DGB>
-void check_factors(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
-                   const Eigen::MatrixBase<DGA>& grad_A, const Eigen::MatrixBase<DGB>& grad_B) {
+void check_factor_shapes(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
+                         const Eigen::MatrixBase<DGA>& grad_A, const Eigen::MatrixBase<DGB>& grad_B) {
   if (A.cols() < 1)
     throw invalid_argument("A", argument_problem::out_of_range, "rank r = A.cols() must be >= 1, got 0");
   if (A.rows() < 1) throw invalid_argument("A", argument_problem::empty, "m = A.rows() must be >= 1, got 0");
@@ -68,6 +68,13 @@ void check_factors(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& 
   check_shape("B", B, B.rows(), A.cols(), "n x r, r = A.cols()");
   check_shape("grad_A", grad_A, A.rows(), A.cols(), "m x r, the shape of A");
   check_shape("grad_B", grad_B, B.rows(), B.cols(), "n x r, the shape of B");
+}
+
+/// Shapes as check_factor_shapes(), and every entry finite.
+template <class DA, class DB, class DGA, class DGB>
+void check_factors(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
+                   const Eigen::MatrixBase<DGA>& grad_A, const Eigen::MatrixBase<DGB>& grad_B) {
+  check_factor_shapes(A, B, grad_A, grad_B);
   check_finite("A", A);
   check_finite("B", B);
   check_finite("grad_A", grad_A);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "scalora/reference/budget.hpp"
+#include "scalora/reference/compare.hpp"
 #include "scalora/reference/eps_distance.hpp"
 #include "scalora/reference/exact.hpp"
 #include "scalora/reference/mp_types.hpp"

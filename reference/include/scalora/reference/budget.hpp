@@ -30,9 +30,11 @@ inline double equilibrated_perturbation(Index m, Index n, Index r) {
   return n2 * system_entry(m, n) + 2.0 * n2 * n2;
 }
 
-/// 2-norm condition number of the equilibrated PSD matrix D M D over its
-/// nonzero-diagonal part (infinity when singular). Computed in double: only
-/// its order of magnitude enters the budgets.
+/// 2-norm condition number of the equilibrated PSD matrix D M D on its range:
+/// largest eigenvalue over the smallest one above 64 n2 eps_double times the
+/// largest (1 when M = 0). For singular M the canonical solution is the range
+/// part plus the least-change rule, whose sensitivity this measures. Computed
+/// in double: only its order of magnitude enters the budgets.
 template <class T>
 double equilibrated_condition(const Matrix<T>& M) {
   using std::sqrt;
@@ -41,15 +43,15 @@ double equilibrated_condition(const Matrix<T>& M) {
   for (Index i = 0; i < n; ++i)
     for (Index j = 0; j < n; ++j) {
       const double mii = double(M(i, i)), mjj = double(M(j, j));
-      if (mii > 0 && mjj > 0) a(i, j) = double(M(i, j)) / std::sqrt(mii * mjj);
+      if (mii > 0 && mjj > 0) a(i, j) = double(M(i, j) / (sqrt(M(i, i)) * sqrt(M(j, j))));
     }
-  Index active = 0;
-  for (Index i = 0; i < n; ++i) active += a(i, i) > 0;
-  if (active == 0) return 1.0;
+  if (n == 0 || a.isZero(0)) return 1.0;
   Eigen::SelfAdjointEigenSolver<Matrix<double>> es(a, Eigen::EigenvaluesOnly);
-  const auto& ev = es.eigenvalues();  // ascending; zero rows add zero eigenvalues
-  const double lmax = ev(n - 1), lmin = ev(n - active);
-  if (!(lmin > 0)) return std::numeric_limits<double>::infinity();
+  const auto& ev = es.eigenvalues();  // ascending
+  const double lmax = ev(n - 1);
+  double lmin = lmax;
+  for (Index i = 0; i < n; ++i)
+    if (ev(i) > 64.0 * double(n) * 2.220446049250313e-16 * lmax) lmin = std::min(lmin, ev(i));
   return lmax / lmin;
 }
 

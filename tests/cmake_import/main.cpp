@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// Consumer of the installed package: one library step checked against the reference.
+#include <iostream>
+#include <scalora/reference.hpp>
+
+int main() {
+  using namespace scalora;
+  Layer<double> layer;
+  const Matrix<double> G = Matrix<double>::Random(12, 10);
+  layer.A = Matrix<double>::Random(12, 2);
+  layer.B = Matrix<double>::Random(10, 2);
+  layer.grad_A = G * layer.B;
+  layer.grad_B = G.transpose() * layer.A;
+  layer.W_pt = Matrix<double>::Random(12, 10);
+  const Layer<double> input = layer;
+  StepOptions<double> options;
+  options.bound.L = 2.0;
+  options.bound.lr = 0.05;
+  const StepResult<double> result = scalora_step(layer, options);
+  const auto ref = reference::reference_scaling(input.A, input.B, input.grad_A, input.grad_B, options.bound);
+  const reference::Comparison cmp = reference::compare_step(input, layer, result.scaling, ref, options.bound);
+  for (const reference::Check& c : cmp.checks)
+    std::cout << (c.passed ? "pass " : "FAIL ") << c.name << ": " << c.value << " <= " << c.budget << "\n";
+  return cmp.passed() ? 0 : 1;
+}
