@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build and the tests need (Debian 12).
+# Usage: .ci/install-deps.sh [--if-missing]
+#   --if-missing  skip apt-get when every package is already installed
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
+  doctest-dev librapidcheck-dev nlohmann-json3-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--if-missing" ]] && dpkg -s "${packages[@]}" >/dev/null 2>&1; then
+  exit 0
+fi
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to run apt-get" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
