@@ -375,12 +375,12 @@ void check_identities() {
       const T a = T(al(j)), b = T(be(j));
       for (Index i = 0; i < m; ++i) {
         CHECK(close_eps(l.moments.exp_avg_A(i, j), before.moments.exp_avg_A(i, j) * b, budget::rescaled_entry()));
-        CHECK(close_eps(l.moments.exp_avg_sq_A(i, j), before.moments.exp_avg_sq_A(i, j) * b * b,
+        CHECK(close_eps(l.moments.exp_avg_sq_A(i, j), before.moments.exp_avg_sq_A(i, j) * (b * b),
                         budget::rescaled_second_moment()));
       }
       for (Index i = 0; i < n; ++i) {
         CHECK(close_eps(l.moments.exp_avg_B(i, j), before.moments.exp_avg_B(i, j) * a, budget::rescaled_entry()));
-        CHECK(close_eps(l.moments.exp_avg_sq_B(i, j), before.moments.exp_avg_sq_B(i, j) * a * a,
+        CHECK(close_eps(l.moments.exp_avg_sq_B(i, j), before.moments.exp_avg_sq_B(i, j) * (a * a),
                         budget::rescaled_second_moment()));
       }
     }

@@ -37,7 +37,8 @@ inline const char* to_string(column_method m) {
   return "unknown";
 }
 
-/// Tolerances of the production decision, each k * epsilon of T
+/// D4: the production non-negativity test is tolerance-based (the reference's
+/// is exact). Tolerances of the production decision, each k * epsilon of T
 /// (values and reasoning: docs/numerics.md, "Column decision").
 template <class T>
 struct ColumnTolerances {

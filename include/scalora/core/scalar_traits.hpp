@@ -13,7 +13,7 @@ namespace scalora {
 /// the next representable number; 2^-52 for double). Tolerances throughout the
 /// toolkit are written as k * epsilon() with k documented in docs/numerics.md.
 ///
-/// accumulate_type is the type the Gram matrices M and the aggregates p, q, s,
+/// D10: accumulate_type is the type the Gram matrices M and the aggregates p, q, s,
 /// x, y are accumulated in: double for float inputs (docs/numerics.md, "float
 /// inputs"), the input type otherwise.
 template <class T>

@@ -7,7 +7,7 @@
 
 namespace scalora {
 
-/// interval = I of ScaLoRA-I (1 = ScaLoRA, rescale every step);
+/// D8: interval = I of ScaLoRA-I (1 = ScaLoRA, rescale every step);
 /// warmup_steps: optimizer steps at the start that never rescale.
 struct RescaleSchedule {
   long interval = 1;

@@ -44,6 +44,7 @@ struct Scaling {
 };
 
 namespace detail {
+/// D3: the sign of "+-" is + (alpha, beta >= 0).
 template <class T>
 Scaling<T> scaling_from_squares(branch b, const Vector<T>& u) {
   using std::sqrt;

@@ -16,7 +16,7 @@ namespace scalora {
 ///   A = (L eta)^{-1/2} U[:, 0:r],  B = (L eta)^{-1/2} V[:, r:2r]  (one minimiser;
 ///   columns whose singular value is beyond the numerical rank are zero: the
 ///   singular vectors there are arbitrary and add nothing to (*)).
-/// The minimiser is not unique when ties, rank_deficient or zero is set
+/// D9: the minimiser is not unique when ties, rank_deficient or zero is set
 /// (spec section 8, item 9): compare values, not vectors.
 template <class T>
 struct SvdOptimum {

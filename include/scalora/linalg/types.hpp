@@ -17,7 +17,9 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 template <class T>
 using MatrixView = Eigen::Map<Matrix<T>>;
 
-/// The constants of the loss bound (spec section 2; docs/decisions.md D1, D2).
+/// The constants of the loss bound (spec section 2).
+/// D1: lr is the PEAK learning rate (the scheduled one would blow alpha, beta up
+/// during warm-up and decay). D2: with lora_scale s, kappa = L lr s^2.
 ///   L:          smoothness constant of the loss in W (> 0)
 ///   lr:         learning rate eta entering kappa (D1: the peak learning rate)
 ///   lora_scale: s in W = W_pt + s A B^T (PEFT's lora_alpha / r); gradients

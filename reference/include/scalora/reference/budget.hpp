@@ -106,11 +106,12 @@ double weighted_relative_error(const Matrix<T>& M_exact, const Vector<U>& u, con
   return double(sqrt(num / den));
 }
 
-/// Factors, gradients and first moments rescaled by the APPLIED scalings: one
-/// rounded product per entry (the scaling is first rounded to the storage
-/// type: 2 eps). Second moments: v * (s * s), three roundings.
-inline double rescaled_entry() { return 2.0; }
-inline double rescaled_second_moment() { return 4.0; }
+/// Factors, gradients and first moments rescaled by the APPLIED scalings (as
+/// rounded to the storage type): one rounded product, |err| <= eps/2 relative;
+/// the budget of 1 eps allows the product to be formed in a wider type and
+/// rounded twice. Second moments v * (s * s): two rounded products, 2 eps.
+inline double rescaled_entry() { return 1.0; }
+inline double rescaled_second_moment() { return 2.0; }
 
 /// The re-split keeps W: for every entry,
 ///   |(W_pt' + s A' B'^T) - (W_pt + s A B^T)|_ij
