@@ -6,6 +6,7 @@
 #pragma once
 
 #include "scalora/config.hpp"
+#include "scalora/core/branch.hpp"
 #include "scalora/core/column_solve.hpp"
 #include "scalora/core/moments.hpp"
 #include "scalora/core/nnls.hpp"

@@ -65,7 +65,7 @@ struct ColumnSolveInfo {
   /// min_i v_i sqrt(M_ii) / max_j |v_j| sqrt(M_jj) of the least-change solution,
   /// before clamping: the signed distance of the decision from its boundary.
   T margin = T(0);
-  bool feasible() const { return method != column_method::infeasible; }
+  SCALORA_HD bool feasible() const { return method != column_method::infeasible; }
 };
 
 SCALORA_HD constexpr int column_solve_work_size(int n) {

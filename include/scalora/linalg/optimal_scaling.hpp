@@ -5,23 +5,12 @@
 
 #include <limits>
 
+#include "scalora/core/branch.hpp"
 #include "scalora/core/column_solve.hpp"
 #include "scalora/core/scalar_scaling.hpp"
 #include "scalora/linalg/scaling_system.hpp"
 
 namespace scalora {
-
-/// Which theorem's scaling is applied.
-enum class branch : unsigned char {
-  column,  ///< Theorem 5: A~ = A diag(alpha), B~ = B diag(beta)
-  scalar,  ///< Theorem 3: A~ = alpha A, B~ = beta B
-};
-
-inline const char* to_string(branch b) { return b == branch::column ? "column" : "scalar"; }
-
-/// hybrid: column scaling when a non-negative solution exists, else scalar
-/// (the paper's rule); scalar_only: Theorem 3 always.
-enum class scaling_mode : unsigned char { hybrid, scalar_only };
 
 /// Tolerances of the production decisions (docs/numerics.md); defaults by size.
 template <class T>

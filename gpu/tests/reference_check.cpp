@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// The gpu tests' reference judgement, compiled by the host compiler only.
+#include "reference_check.hpp"
+
+#include <sstream>
+
+#include "scalora/core/bfloat16.hpp"
+#include "scalora/reference.hpp"
+
+namespace scalora::gpu_test {
+namespace {
+
+template <class S>
+Matrix<S> to_eigen(const HostMatrix& h) {
+  Matrix<S> m(h.rows, h.cols);
+  for (int i = 0; i < h.rows; ++i)
+    for (int j = 0; j < h.cols; ++j) m(i, j) = S(h(i, j));
+  return m;
+}
+
+template <class S>
+Layer<S> to_layer(const HostLayer& h) {
+  Layer<S> l;
+  l.A = to_eigen<S>(h.A);
+  l.B = to_eigen<S>(h.B);
+  l.grad_A = to_eigen<S>(h.grad_A);
+  l.grad_B = to_eigen<S>(h.grad_B);
+  if (h.exp_avg_A.present()) {
+    l.moments.exp_avg_A = to_eigen<S>(h.exp_avg_A);
+    l.moments.exp_avg_sq_A = to_eigen<S>(h.exp_avg_sq_A);
+    l.moments.exp_avg_B = to_eigen<S>(h.exp_avg_B);
+    l.moments.exp_avg_sq_B = to_eigen<S>(h.exp_avg_sq_B);
+  }
+  return l;
+}
+
+template <class S>
+CheckReport check(const std::string& name, const HostLayer& before, const HostLayer& after,
+                  const HostOutcome& outcome, double L, double lr, bool scalar_only) {
+  CheckReport rep;
+  std::ostringstream os;
+  os.precision(6);
+  Layer<S> in = to_layer<S>(before), out = to_layer<S>(after);
+  BoundParameters<double> bp{L, lr, before.lora_scale};
+  const auto ref = reference::reference_scaling<reference::mp50>(
+      in.A, in.B, in.grad_A, in.grad_B, bp, scalar_only ? scaling_mode::scalar_only : scaling_mode::hybrid);
+  if (outcome.nonfinite) {
+    rep.passed = false;
+    os << "FAIL " << name << ": kernel reported non-finite input on a finite layer\n";
+    rep.text = os.str();
+    return rep;
+  }
+  Scaling<double> applied;
+  applied.applied = outcome.column ? branch::column : branch::scalar;
+  const Index r = Index(outcome.alpha.size());
+  applied.alpha = Eigen::Map<const Vector<double>>(outcome.alpha.data(), r);
+  applied.beta = Eigen::Map<const Vector<double>>(outcome.beta.data(), r);
+  applied.u.resize(2 * r);
+  applied.u << applied.alpha.cwiseAbs2(), applied.beta.cwiseAbs2();
+  // The re-split check needs W in the layer; it is float (f32 or the master).
+  const bool has_w = before.W.present();
+  reference::Comparison cmp = reference::compare_step(in, out, applied, ref, bp);
+  if (has_w) {
+    Layer<float> fin = to_layer<float>(before), fout = to_layer<float>(after);
+    fin.W_pt = to_eigen<float>(before.W);
+    fout.W_pt = to_eigen<float>(after.W);
+    if (!before.single) {  // factors were double, the merge ran in float: judge W with the factors as applied
+      fin.A = to_eigen<double>(before.A).template cast<float>();
+      fin.B = to_eigen<double>(before.B).template cast<float>();
+      fout.A = to_eigen<double>(after.A).template cast<float>();
+      fout.B = to_eigen<double>(after.B).template cast<float>();
+    }
+    const reference::Comparison wc = reference::compare_step(fin, fout, applied, ref, bp);
+    for (const reference::Check& c : wc.checks)
+      if (c.name.rfind("W_pt'", 0) == 0) cmp.checks.push_back(c);
+  }
+  if (ref.applied == branch::scalar && applied.applied == branch::scalar && int(ref.scalar_kind) != outcome.scalar_kind)
+    cmp.checks.push_back({"scalar case", false, double(outcome.scalar_kind), double(int(ref.scalar_kind)),
+                          "kernel and reference disagree on Theorem 3's case"});
+  if (before.W_bf16.present()) {
+    double bad = 0;
+    for (std::size_t k = 0; k < after.W.v.size(); ++k)
+      if (double(bf16_to_float(float_to_bf16(float(after.W.v[k])))) != after.W_bf16.v[k]) ++bad;
+    cmp.checks.push_back({"W_bf16 = round(W master) (entries off)", bad == 0, bad, 0, ""});
+  }
+  for (const reference::Check& c : cmp.checks) {
+    os << (c.passed ? "pass " : "FAIL ") << name << ": " << c.name << " = " << c.value << " (budget " << c.budget
+       << ") " << c.detail << "\n";
+    rep.passed = rep.passed && c.passed;
+  }
+  rep.text = os.str();
+  return rep;
+}
+
+}  // namespace
+
+CheckReport check_layer(const std::string& name, const HostLayer& before, const HostLayer& after,
+                        const HostOutcome& outcome, double L, double lr, bool scalar_only) {
+  return before.single ? check<float>(name, before, after, outcome, L, lr, scalar_only)
+                       : check<double>(name, before, after, outcome, L, lr, scalar_only);
+}
+
+}  // namespace scalora::gpu_test
