@@ -262,3 +262,61 @@ TEST_CASE("invalid layer descriptions throw invalid_argument naming the field") 
   CHECK_THROWS_WITH_AS(ok.compute_scalings(thrust::device, cfg), doctest::Contains("L"), invalid_argument);
   CHECK_THROWS_AS(ok.merge(thrust::device), invalid_argument);  // before compute_scalings
 }
+
+TEST_CASE("bfloat16 weight: the copy stays one rounding from the float master over many steps") {
+  // 40 ScaLoRA steps with fresh small gradients each step. The bf16 copy must
+  // equal round(master) after every merge (so its error never exceeds 2^-8
+  // relative and does not accumulate). For comparison, a shadow W that merges
+  // the same updates directly into bfloat16 (no master) is tracked on the host.
+  LayerSpec s;
+  s.m = 64;
+  s.n = 48;
+  s.r = 4;
+  s.w = gpu::weight_format::bf16_master;
+  s.g_scale = 1e-2;
+  HostLayer h = make_host_layer<float>(s);
+  DeviceLayer<float> d(h, false, false);
+  BatchStep<float> batch({d.desc()});
+  StepConfig cfg;
+  cfg.L = 4;
+  cfg.lr = 0.05;
+  std::vector<double> shadow = h.W_bf16.v;  // bf16 values, merged in bf16
+  for (long t = 0; t < 40; ++t) {
+    LayerSpec g = s;
+    g.seed = 1000 + std::uint64_t(t);
+    HostLayer now = d.download();
+    // Gradients of a new G at the current factors.
+    std::vector<double> G(std::size_t(s.m) * std::size_t(s.n));
+    const HostMatrix X = gaussian(s.m, 3, g.seed + 50, 1e-2), Y = gaussian(s.n, 3, g.seed + 51, 1.0);
+    for (int i = 0; i < s.m; ++i)
+      for (int j = 0; j < s.n; ++j)
+        for (int k = 0; k < 3; ++k) G[std::size_t(i) * std::size_t(s.n) + std::size_t(j)] += X(i, k) * Y(j, k);
+    set_gradients(now, G, s.m, s.n, s.r);
+    round_to<float>(now.grad_A);
+    round_to<float>(now.grad_B);
+    DeviceLayer<float>::upload(d.grad_A, now.grad_A, false);
+    DeviceLayer<float>::upload(d.grad_B, now.grad_B, false);
+    const std::vector<double> before = now.W.v;
+    REQUIRE(batch.step(thrust::device, cfg, t));
+    const HostLayer after = d.download();
+    for (std::size_t k = 0; k < shadow.size(); ++k)
+      shadow[k] = double(bf16_to_float(float_to_bf16(float(shadow[k] + (after.W.v[k] - before[k])))));
+  }
+  const HostLayer end = d.download();
+  double copy_err = 0, shadow_err = 0, copy_mean = 0, shadow_mean = 0;
+  for (std::size_t k = 0; k < shadow.size(); ++k) {
+    const double w = end.W.v[k];
+    if (w == 0) continue;
+    const double ce = std::abs(end.W_bf16.v[k] - w) / std::abs(w), se = std::abs(shadow[k] - w) / std::abs(w);
+    copy_err = std::max(copy_err, ce);
+    shadow_err = std::max(shadow_err, se);
+    copy_mean += ce;
+    shadow_mean += se;
+  }
+  copy_mean /= double(shadow.size());
+  shadow_mean /= double(shadow.size());
+  MESSAGE("after 40 steps: bf16 copy of the master: max " << copy_err << ", mean " << copy_mean
+                                                           << "; bf16-only merges: max " << shadow_err << ", mean "
+                                                           << shadow_mean << " (relative to the master)");
+  CHECK(copy_err <= std::ldexp(1.0, -8));
+}

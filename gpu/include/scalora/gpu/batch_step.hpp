@@ -102,7 +102,15 @@ class BatchStep {
       const std::int64_t chunks = (p.len + kMergeWidth - 1) / kMergeWidth;
       const std::int64_t slow = p.merge_along_rows ? p.m : p.n;
       const float* factor = thrust::raw_pointer_cast(floats_.data()) + p.merge_offset;
-      thrust::for_each_n(exec, counting(0), slow * chunks, merge_chunk<T, kMergeWidth>{ly, p, factor, chunks});
+      const std::int64_t items = slow * chunks;
+      switch (p.r) {  // common ranks get an unrolled k loop
+        case 1: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 1>{ly, p, factor, chunks}); break;
+        case 2: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 2>{ly, p, factor, chunks}); break;
+        case 4: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 4>{ly, p, factor, chunks}); break;
+        case 8: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 8>{ly, p, factor, chunks}); break;
+        case 16: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 16>{ly, p, factor, chunks}); break;
+        default: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 0>{ly, p, factor, chunks});
+      }
       ++last_.merge;
     }
   }

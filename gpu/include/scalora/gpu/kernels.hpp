@@ -287,29 +287,50 @@ struct prepare_merge {
 /// `Width` consecutive entries along W's fast dimension. Each W entry is read
 /// and written once (bf16_master: the master is read and written, the bf16
 /// copy written). The r-term sum is formed first, then added (as in a GEMM).
-template <class T, int Width>
+/// R > 0 fixes r at compile time (the k loop unrolls and the loop over the
+/// chunk vectorises); R = 0 reads r from the plan.
+template <class T, int Width, int R>
 struct merge_chunk {
   Layer<T> ly;
   LayerPlan p;
   const float* factor;  ///< r x len: c o B^T (along rows) or c o A^T
   std::int64_t chunks;  ///< ceil(len / Width)
   SCALORA_HD void operator()(std::int64_t item) const {
+    constexpr int kCap = R > 0 ? R : kMaxRank;
+    const int r = R > 0 ? R : p.r;
     const std::int64_t slow = item / chunks;
     const std::int64_t t0 = (item - slow * chunks) * Width;
     const int count = int(t0 + Width <= p.len ? Width : p.len - t0);
-    float acc[Width];
-    for (int t = 0; t < Width; ++t) acc[t] = 0.0f;
-    for (int k = 0; k < p.r; ++k) {
-      const float a = p.merge_along_rows ? float(ly.A(slow, k)) : float(ly.B(slow, k));
-      const float* f = factor + k * p.len + t0;
-      for (int t = 0; t < count; ++t) acc[t] += a * f[t];
-    }
-    for (int t = 0; t < count; ++t) {
-      const std::int64_t i = p.merge_along_rows ? slow : t0 + t;
-      const std::int64_t j = p.merge_along_rows ? t0 + t : slow;
-      float& w = ly.W(i, j);
-      w += acc[t];
-      if (ly.w_format == weight_format::bf16_master) ly.W_bf16(i, j) = float_to_bf16(w);
+    float a[kCap];
+    for (int k = 0; k < r; ++k) a[k] = p.merge_along_rows ? float(ly.A(slow, k)) : float(ly.B(slow, k));
+    const float* f = factor + t0;
+    const std::int64_t len = p.len;
+    // W entries of this chunk: w[t * stride], t < count (stride 1 when contiguous).
+    const std::int64_t i0 = p.merge_along_rows ? slow : t0, j0 = p.merge_along_rows ? t0 : slow;
+    const std::int64_t stride = p.merge_along_rows ? ly.W.col_stride : ly.W.row_stride;
+    float* w = &ly.W(i0, j0);
+    if (ly.w_format == weight_format::bf16_master) {
+      std::uint16_t* h = &ly.W_bf16(i0, j0);
+      const std::int64_t hstride = p.merge_along_rows ? ly.W_bf16.col_stride : ly.W_bf16.row_stride;
+      for (int t = 0; t < count; ++t) {
+        float sum = 0.0f;
+        for (int k = 0; k < r; ++k) sum += a[k] * f[k * len + t];
+        const float x = w[t * stride] + sum;
+        w[t * stride] = x;
+        h[t * hstride] = float_to_bf16(x);
+      }
+    } else if (stride == 1) {
+      for (int t = 0; t < count; ++t) {
+        float sum = 0.0f;
+        for (int k = 0; k < r; ++k) sum += a[k] * f[k * len + t];
+        w[t] += sum;
+      }
+    } else {
+      for (int t = 0; t < count; ++t) {
+        float sum = 0.0f;
+        for (int k = 0; k < r; ++k) sum += a[k] * f[k * len + t];
+        w[t * stride] += sum;
+      }
     }
   }
 };
