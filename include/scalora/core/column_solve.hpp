@@ -43,7 +43,10 @@ inline const char* to_string(column_method m) {
 template <class T>
 struct ColumnTolerances {
   T rank;          ///< pivoted Cholesky of the equilibrated M stops at pivots <= rank
-  T nonnegative;   ///< v_i sqrt(M_ii) >= -nonnegative * max_j |v_j| sqrt(M_jj) counts as >= 0
+  /// v_i sqrt(M_ii) >= -nonnegative * cond * max_j |v_j| sqrt(M_jj) counts as >= 0, with
+  /// cond = (first pivot / last pivot) of the factorisation, an estimate of the
+  /// condition number of the equilibrated M (the solve's error grows with it).
+  T nonnegative;
   T nnls;          ///< dual tolerance of the NNLS inside the least-distance step
   T infeasible;    ///< LDP residual^2 <= infeasible declares {v >= 0} empty
   int max_nnls_iterations;
@@ -65,6 +68,7 @@ struct ColumnSolveInfo {
   /// min_i v_i sqrt(M_ii) / max_j |v_j| sqrt(M_jj) of the least-change solution,
   /// before clamping: the signed distance of the decision from its boundary.
   T margin = T(0);
+  T condition = T(1);    ///< pivot-ratio estimate of cond(D M D) on its range (>= 1)
   SCALORA_HD bool feasible() const { return method != column_method::infeasible; }
 };
 
@@ -123,6 +127,8 @@ SCALORA_HD ColumnSolveInfo<T> solve_column_system(int n, const T* m, int ldm, co
 
   const int k = detail::pivoted_cholesky(n, a, n, perm, tol.rank);
   info.rank = k;
+  if (k > 0) info.condition = (a[0] / at(a, n, k - 1, k - 1)) * (a[0] / at(a, n, k - 1, k - 1));
+  const T nonneg_tol = tol.nonnegative * detail::max_of(T(1), info.condition);
 
   // Particular solution: L11 L11^T w_P = (D lambda)_P, w_F = 0, v_p = D w.
   for (int i = 0; i < k; ++i) y[i] = d[perm[i]] * lambda[perm[i]];
@@ -173,7 +179,7 @@ SCALORA_HD ColumnSolveInfo<T> solve_column_system(int n, const T* m, int ldm, co
   };
 
   info.margin = margin_of(v);
-  if (info.margin >= -tol.nonnegative) {
+  if (info.margin >= -nonneg_tol) {
     info.method = k == n ? column_method::unique : column_method::least_change;
     clamp_negatives();
     return info;
@@ -214,7 +220,7 @@ SCALORA_HD ColumnSolveInfo<T> solve_column_system(int n, const T* m, int ldm, co
     const T zc = -y[c] / y[nq] * vscale;
     for (int i = 0; i < n; ++i) v[i] += zc * at(q, n, i, c);
   }
-  if (margin_of(v) < -tol.nonnegative) {
+  if (margin_of(v) < -nonneg_tol) {
     info.method = column_method::infeasible;
     return info;
   }

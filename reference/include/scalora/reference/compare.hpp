@@ -100,6 +100,7 @@ Comparison compare_step(const Layer<S>& input, const Layer<S>& output, const Sca
 
   Check br{"branch", true, 0, col_budget / eps_acc, ""};
   const bool same_branch = applied.applied == ref.applied;
+  const BoundParameters<R> bpr{R(bp.L), R(bp.lr), R(bp.lora_scale)};
   if (!same_branch) {
     const double margin = exact_margin(ref);
     br.value = std::abs(margin) / eps_acc;
@@ -110,6 +111,21 @@ Comparison compare_step(const Layer<S>& input, const Layer<S>& output, const Sca
     br.detail = to_string(ref.applied);
   }
   out.checks.push_back(br);
+  if (!same_branch) {
+    // Within the margin the bound values must still agree: the computed scaling's
+    // decrease lies between the reference decision's and the unconstrained optimum's.
+    const Vector<R> u_comp = applied.u.template cast<R>();
+    const R kappa = R(bp.L) * R(bp.lr) * R(bp.lora_scale) * R(bp.lora_scale);
+    Vector<R> u_unc(2 * r);
+    for (Index i = 0; i < 2 * r; ++i) u_unc(i) = round_to<R>(ref.column.v[std::size_t(i)]) / kappa;
+    const R dec = bound_decrease(ref.system, u_comp, bpr);
+    const R lo = ref.bound_decrease, hi = bound_decrease(ref.system, u_unc, bpr);
+    const R tol = R(col_budget) * abs(hi);
+    out.checks.push_back({"bound value within [reference decision, unconstrained optimum]",
+                          dec >= lo - tol && dec <= hi + tol, double(dec), double(hi),
+                          "reference decision's decrease " + std::to_string(double(lo)) + ", tolerance " +
+                              std::to_string(double(tol))});
+  }
 
   if (same_branch) {
     const double u_budget =
@@ -118,7 +134,6 @@ Comparison compare_step(const Layer<S>& input, const Layer<S>& output, const Sca
     out.checks.push_back({"squared scalings (weighted relative error, eps)", u_err <= u_budget, u_err / eps_acc,
                           u_budget / eps_acc, "alpha: " + distance_in_eps(applied.alpha, ref.alpha).describe()});
     if (ref.applied == branch::column && ref.bound_decrease > 0) {
-      const BoundParameters<R> bpr{R(bp.L), R(bp.lr), R(bp.lora_scale)};
       const Vector<R> u_comp = applied.u.template cast<R>();
       const double rel_gap = double(optimality_gap(ref.system, u_comp, ref.u, bpr) / ref.bound_decrease);
       const double gap_budget = double(2 * r) * cond * u_budget * u_budget;
