@@ -193,7 +193,7 @@ int run(const Options& o) {
     j["reference_branch"] = to_string(ref.applied);
     j["rank_M"] = res.scaling.column.rank;
     j["margin"] = res.scaling.column.margin;
-    j["exact_margin"] = reference::exact_margin(ref);
+    j["exact_margin"] = ref.margin;
     j["alpha"] = std::vector<double>(res.scaling.alpha.data(), res.scaling.alpha.data() + r);
     j["beta"] = std::vector<double>(res.scaling.beta.data(), res.scaling.beta.data() + r);
     j["bound_decrease"] = {{"svd", svd.bound_decrease},
@@ -216,7 +216,7 @@ int run(const Options& o) {
   std::printf("  branch  %s (%s), M rank %d of %d, decision margin %+.3g (exact %+.3g)\n",
               to_string(res.scaling.applied),
               res.scaling.applied == branch::column ? to_string(res.scaling.column.method) : to_string(res.scalar_kind),
-              res.scaling.column.rank, int(2 * r), res.scaling.column.margin, reference::exact_margin(ref));
+              res.scaling.column.rank, int(2 * r), res.scaling.column.margin, ref.margin);
   std::printf("  alpha   %s\n  beta    %s\n", vec(res.scaling.alpha).c_str(), vec(res.scaling.beta).c_str());
   std::printf("  predicted decrease of the loss bound (first order):\n");
   std::printf("    SVD optimum (Theorem 1)  %12.6g\n", svd.bound_decrease);

@@ -128,7 +128,7 @@ TEST_CASE("every branch of the spec on hand-made layers (double factors)") {
   cases.push_back({"duplicate columns (equal split)",
                    hand_layer(5, 5, 2, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, {1, 1, 1, 1, -1, -1, 0, 0, 0, 0}, diag54321()),
                    branch::column, column_method::least_change});
-  cases.push_back({"collinear columns, kappa = 1/6 < 2/3 (least change still >= 0)",
+  cases.push_back({"collinear columns, kappa = 1/6: weighted least change touches v_1 = 0 exactly",
                    hand_layer(5, 5, 2, {0, 0, 0, 0, 0, 0, 1, 2, 1, 2}, kWorkedB, diag54321()), branch::column,
                    column_method::least_change});
   cases.push_back({"column condition fails (scalar fallback)",

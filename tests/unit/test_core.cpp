@@ -139,8 +139,9 @@ TEST_CASE("column solve: singular systems get the least-change solution") {
 
 TEST_CASE("column solve: least change negative, least distance finds the nearest v >= 0") {
   // X_2 = 4 X_1 (A_2 = 2 A_1): M = [[10, 40], [40, 160]], lambda = (5, 20):
-  // solutions v_1 + 4 v_2 = 1/2. Least change from kappa = 1: v = ((12 + 1/2)/17, -1/17);
-  // the nearest non-negative solution is (1/2, 0).
+  // solutions v_1 + 4 v_2 = 1/2. Least change from kappa = 1 weighted by M_ii:
+  // minimise 10 (v_1 - 1)^2 + 160 (v_2 - 1)^2 on the line: (-5/4, 7/16); the
+  // nearest non-negative solution in that metric is (0, 1/8).
   Matrix<double> M(2, 2);
   M << 10, 40, 40, 160;
   Vector<double> lambda(2);
@@ -149,11 +150,13 @@ TEST_CASE("column solve: least change negative, least distance finds the nearest
   CHECK(s.info.method == column_method::least_distance);
   CHECK(s.info.rank == 1);
   CHECK(s.info.margin < 0);
-  CHECK(s.v(0) == doctest::Approx(0.5).epsilon(1e-14));
-  CHECK(std::abs(s.v(1)) <= 1e-15);
-  // With kappa = 2/3 the least-change solution touches 0 exactly: no QP needed.
-  s = solve(M, lambda, 2.0 / 3);
+  CHECK(std::abs(s.v(0)) <= 1e-15);
+  CHECK(s.v(1) == doctest::Approx(0.125).epsilon(1e-14));
+  // With kappa = 1/10 the weighted least-change solution has v_1 = 1/4 - 3 kappa / 2 =
+  // 1/10 >= 0 (it is (1/10, 1/10)): no QP is needed.
+  s = solve(M, lambda, 0.1);
   CHECK(s.info.method == column_method::least_change);
+  CHECK(s.v(0) == doctest::Approx(0.1).epsilon(1e-14));
 }
 
 TEST_CASE("column solve: singular and infeasible") {

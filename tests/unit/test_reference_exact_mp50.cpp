@@ -146,14 +146,14 @@ TEST_CASE("theorem 5 with singular M: exact rank, least change, and the exact LP
     CHECK(d.rank == 3);
     CHECK(d.feasible);
     CHECK_FALSE(d.canonical_exact);
-    CHECK(d.min_entry == exact_rational(-1, 17));
+    CHECK(d.min_entry == exact_rational(-5, 4));  // weighted least change (-5/4, 7/16)
     BoundParameters<double> bp;
     const ReferenceScaling<mp50> ref = reference_scaling<mp50>(l.A, l.B, l.grad_A, l.grad_B, bp);
     CHECK(ref.applied == branch::column);
     CHECK_FALSE(ref.exact);
     const mp50 tol = mp50(1e-45);
-    CHECK(abs(ref.u(0) - mp50(1) / 2) <= tol);
-    CHECK(abs(ref.u(1)) <= tol);
+    CHECK(abs(ref.u(0)) <= tol);
+    CHECK(abs(ref.u(1) - mp50(1) / 8) <= tol);
     CHECK(abs(ref.u(2) - mp50(1) / 3) <= tol);
     CHECK(abs(ref.u(3) - mp50(1) / 2) <= tol);
   }

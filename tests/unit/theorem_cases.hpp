@@ -240,10 +240,11 @@ void check_theorem5_cases() {
     // M_AA = [[10]], lambda_A = [5]: v_1 = 1/2, u_1 = 3; u_2 = 1; B block as before.
     check_squares(sys, res.scaling.u, {Acc(3), Acc(1), Acc(2), Acc(3)}, "zero column");
   }
-  SUBCASE("collinear columns: least change has v_2 < 0, the least-distance QP finds the optimum") {
+  SUBCASE("collinear columns: least change has v_1 < 0, the least-distance QP finds the optimum") {
     // A_2 = 2 A_1: X_2 = 4 X_1, M_AA = [[10, 40], [40, 160]], lambda_A = (5, 20):
-    // optima v_1 + 4 v_2 = 1/2. Least change from kappa = 1 is ((12 + 1/2)/17, -1/17);
-    // the nearest non-negative optimum is (1/2, 0): alpha_2 = 0 moves A_2 into W_pt.
+    // optima v_1 + 4 v_2 = 1/2. The least change from kappa = 1 weighted by
+    // M_ii = (10, 160) is (-5/4, 7/16); the nearest non-negative optimum in that
+    // metric is (0, 1/8): alpha_1 = 0 moves A_1 into W_pt.
     Layer<T> l = layer_from_gradient<T>(mat<T>(5, 2, {0, 0, 0, 0, 0, 0, 1, 2, 1, 2}),
                                         mat<T>(5, 2, {1, 0, 1, -1, -1, -1, 0, 0, 0, 0}), worked_G<T>());
     const ScalingSystem<Acc> sys = scaling_system(l.A, l.B, l.grad_A, l.grad_B);
@@ -251,7 +252,7 @@ void check_theorem5_cases() {
     CHECK(res.scaling.applied == branch::column);
     CHECK(res.scaling.column.method == column_method::least_distance);
     CHECK(res.scaling.column.rank == 3);
-    check_squares(sys, res.scaling.u, {Acc(1) / 2, Acc(0), Acc(1) / 3, Acc(1) / 2}, "least distance");
+    check_squares(sys, res.scaling.u, {Acc(0), Acc(1) / 8, Acc(1) / 3, Acc(1) / 2}, "least distance");
   }
   SUBCASE("zero gradient: alpha = beta = 1 and nothing changes") {
     Layer<T> l = worked_layer<T>();

@@ -7,11 +7,15 @@
 //
 // Canonical solution (docs/decisions.md, D5 "least change"): among all
 // minimisers of (*) over column scalings, the one whose squared scalings
-// u = v / kappa are nearest to 1 (no change):
-//     v* = argmin { ||v - kappa 1||_2 : M v = lambda, v >= 0 }.
+// u = v / kappa are nearest to 1 (no change), each column's change weighted by
+// the size of its term ||X_i||^2 = M_ii:
+//     v* = argmin { sum_i M_ii (v_i - kappa)^2 : M v = lambda, v >= 0 },
+// and v_i = kappa where M_ii = 0 (X_i = 0: the column does not enter (*)).
 // When M is nonsingular this is M^{-1} lambda; otherwise it fixes the entries
 // the bound does not determine (B = 0 initialisation: beta = 1; zero columns:
-// scaling 1; duplicate columns: equal split).
+// scaling 1; duplicate columns: equal split). When rounding of the stored
+// gradients puts lambda slightly outside range(M) (possible only for singular
+// M), M v = lambda is read as the least-squares system min ||D (M v - lambda)||.
 #pragma once
 
 #include "scalora/core/nnls.hpp"
@@ -42,7 +46,9 @@ inline const char* to_string(column_method m) {
 /// (values and reasoning: docs/numerics.md, "Column decision").
 template <class T>
 struct ColumnTolerances {
-  T rank;          ///< pivoted Cholesky of the equilibrated M stops at pivots <= rank
+  /// Pivoted Cholesky of the equilibrated M stops at pivots <= rank: the
+  /// a-priori error of computing M (below it a direction of M is not known).
+  T rank;
   /// v_i sqrt(M_ii) >= -nonnegative * cond * max_j |v_j| sqrt(M_jj) counts as >= 0, with
   /// cond = (first pivot / last pivot) of the factorisation, an estimate of the
   /// condition number of the equilibrated M (the solve's error grows with it).
@@ -51,10 +57,14 @@ struct ColumnTolerances {
   T infeasible;    ///< LDP residual^2 <= infeasible declares {v >= 0} empty
   int max_nnls_iterations;
 
-  SCALORA_HD static ColumnTolerances defaults(int n) {
+  /// For M built from an m x r and an n x r factor pair (n2 = 2r): the rank
+  /// tolerance is eta eps with eta = n2 (m + n + 2) + 2 n2^2, the bound on
+  /// ||dM^||_2 / eps of docs/numerics.md ("Squared scalings"); m = n = 0 leaves
+  /// only the solve's own term (for an exactly known M).
+  SCALORA_HD static ColumnTolerances defaults(int n2, long long m = 0, long long n = 0) {
     const T eps = scalar_traits<T>::epsilon();
-    return ColumnTolerances{T(16) * T(n) * eps, T(16) * T(n) * eps, T(16) * T(n) * eps, T(n) * eps,
-                            6 * n + 10};
+    const T eta = T(n2) * T(m + n + 2) + T(2) * T(n2) * T(n2);
+    return ColumnTolerances{eta * eps, T(16) * T(n2) * eps, T(16) * T(n2) * eps, T(n2) * eps, 6 * n2 + 10};
   }
 };
 
@@ -69,6 +79,12 @@ struct ColumnSolveInfo {
   /// before clamping: the signed distance of the decision from its boundary.
   T margin = T(0);
   T condition = T(1);    ///< pivot-ratio estimate of cond(D M D) on its range (>= 1)
+  /// least_distance: |rho_{nq+1}| = 1 / (1 + ||z||^2 / wscale^2) of the LDP; its
+  /// primal accuracy is the NNLS tolerance divided by it. 1 otherwise.
+  T ldp_residual = T(1);
+  /// least_distance: max |w| of the least-change point over max |w| of the
+  /// solution; the LDP's errors are relative to the former. 1 otherwise.
+  T ldp_scale = T(1);
   SCALORA_HD bool feasible() const { return method != column_method::infeasible; }
 };
 
@@ -87,11 +103,12 @@ SCALORA_HD constexpr int column_solve_iwork_size(int n) { return n + nnls_iwork_
 /// v: n outputs, valid when the result is feasible().
 /// work: column_solve_work_size(n); iwork: column_solve_iwork_size(n).
 ///
-/// Method: equilibrate (D = diag(M)^{-1/2}), pivoted Cholesky with rank
-/// tolerance, particular solution plus orthonormal null-space basis Q,
-/// least change v = v_p + Q Q^T (kappa 1 - v_p); if that has entries below 0
-/// and M is singular, the least-distance problem min ||z|| s.t. v + Q z >= 0
-/// (Lawson-Hanson ch. 23, by NNLS).
+/// Method, in equilibrated coordinates w = D^{-1} v (D = diag(M)^{-1/2}):
+/// pivoted Cholesky of D M D with rank tolerance, least-squares particular
+/// solution w_p, orthonormal null-space basis Q, least change
+/// w = w_p + Q Q^T (t - w_p) with t = kappa diag(M)^{1/2}; if that has entries
+/// below 0 and M is singular, the least-distance problem min ||z|| s.t.
+/// w + Q z >= 0 (Lawson-Hanson ch. 23, by NNLS).
 /// @post feasible => v >= 0 and M v = lambda up to rounding;
 ///       checked by tests/unit/test_column_solve.cpp and, against the exact
 ///       decision of the reference, by tests/unit/test_reference_*.cpp.
@@ -105,11 +122,11 @@ SCALORA_HD ColumnSolveInfo<T> solve_column_system(int n, const T* m, int ldm, co
   ColumnSolveInfo<T> info;
 
   T* a = work;             // n x n: equilibrated M, then its pivoted Cholesky factor
-  T* q = a + n * n;        // n x n: null-space basis in v coordinates, then orthonormal
-  T* d = q + n * n;        // n: D
+  T* q = a + n * n;        // n x n: null-space basis (w coordinates), then orthonormal
+  T* d = q + n * n;        // n: D, later the LDP residual
   T* weight = d + n;       // n: sqrt(M_ii), 0 where M_ii = 0
-  T* y = weight + n;       // n: scratch
-  T* vp = y + n;           // n: particular solution
+  T* y = weight + n;       // n: scratch, then the solution w
+  T* vp = y + n;           // n: particular solution (w coordinates)
   T* fr = vp + n;          // n + 1: NNLS right-hand side
   T* e = fr + n + 1;       // (n + 1) x n: LDP matrix
   T* wnn = e + (n + 1) * n;  // n: NNLS solution
@@ -130,103 +147,177 @@ SCALORA_HD ColumnSolveInfo<T> solve_column_system(int n, const T* m, int ldm, co
   if (k > 0) info.condition = (a[0] / at(a, n, k - 1, k - 1)) * (a[0] / at(a, n, k - 1, k - 1));
   const T nonneg_tol = tol.nonnegative * detail::max_of(T(1), info.condition);
 
-  // Particular solution: L11 L11^T w_P = (D lambda)_P, w_F = 0, v_p = D w.
-  for (int i = 0; i < k; ++i) y[i] = d[perm[i]] * lambda[perm[i]];
-  detail::lower_solve(k, a, n, y);
+  // Particular solution, w_F = 0, v_p = D w. With D M D = F F^T (F = [L11; L21],
+  // rows permuted): the least-squares solution of F F^T w = D lambda, i.e.
+  // y = argmin ||F y - D lambda||, L11^T w_P = y. When lambda is in range(M)
+  // (always, in exact arithmetic, for gradients of one G) this is the plain
+  // solution; when rounding of stored gradients puts lambda slightly outside the
+  // range of a singular M, it is its D-weighted projection (decision D5).
+  if (k == n) {
+    for (int i = 0; i < k; ++i) y[i] = d[perm[i]] * lambda[perm[i]];
+    detail::lower_solve(k, a, n, y);
+  } else {
+    T* c = e;  // k x k normal matrix F^T F (the LDP area is free until later)
+    for (int j = 0; j < k; ++j) {
+      T rhs = T(0);
+      for (int i = j; i < n; ++i) rhs += at(a, n, i, j) * d[perm[i]] * lambda[perm[i]];
+      y[j] = rhs;
+      for (int l = 0; l <= j; ++l) {
+        T sum = T(0);
+        for (int i = j; i < n; ++i) sum += at(a, n, i, j) * at(a, n, i, l);
+        at(c, k, j, l) = at(c, k, l, j) = sum;
+      }
+    }
+    // F^T F is positive definite (L11 is nonsingular): plain Cholesky.
+    for (int j = 0; j < k; ++j) {
+      T diag = at(c, k, j, j);
+      for (int l = 0; l < j; ++l) diag -= at(c, k, j, l) * at(c, k, j, l);
+      diag = sqrt(diag);
+      at(c, k, j, j) = diag;
+      for (int i = j + 1; i < k; ++i) {
+        T x = at(c, k, i, j);
+        for (int l = 0; l < j; ++l) x -= at(c, k, i, l) * at(c, k, j, l);
+        at(c, k, i, j) = x / diag;
+      }
+    }
+    detail::lower_solve(k, c, k, y);
+    detail::lower_transpose_solve(k, c, k, y);
+  }
   detail::lower_transpose_solve(k, a, n, y);
-  for (int i = 0; i < n; ++i) vp[i] = T(0);
-  for (int i = 0; i < k; ++i) vp[perm[i]] = d[perm[i]] * y[i];
+  // Everything below works in equilibrated coordinates w = v o sqrt(diag M)
+  // (w_i = |coefficient| * ||X_i||), where the least-change criterion of D5 is
+  // the Euclidean distance to the target t = kappa sqrt(diag M) and the basis
+  // is well scaled. Coordinates with M_ii = 0 (X_i = 0) are decoupled and keep
+  // v_i = kappa (u_i = 1).
+  T* wp = vp;  // particular solution in w coordinates
+  for (int i = 0; i < n; ++i) wp[i] = T(0);
+  for (int i = 0; i < k; ++i) wp[perm[i]] = y[i];
 
-  // Null space: free position f = k + c gives w_P = -L11^{-T} L21(c, :)^T, w_f = 1.
-  const int nfree = n - k;
-  for (int c = 0; c < nfree; ++c) {
-    T* col = q + c * n;
+  // Null space of the active coordinates: free position f = k + c gives
+  // w_P = -L11^{-T} L21(c, :)^T, w_f = 1 (w coordinates: no D).
+  int nfree = 0;
+  for (int c = 0; c < n - k; ++c) {
+    if (!(weight[perm[k + c]] > T(0))) continue;  // X_f = 0: decoupled, fixed at u = 1
+    T* col = q + nfree * n;
     for (int i = 0; i < n; ++i) col[i] = T(0);
     for (int i = 0; i < k; ++i) y[i] = at(a, n, k + c, i);
     detail::lower_transpose_solve(k, a, n, y);
-    for (int i = 0; i < k; ++i) col[perm[i]] = -d[perm[i]] * y[i];
-    col[perm[k + c]] = d[perm[k + c]];
+    for (int i = 0; i < k; ++i) col[perm[i]] = -y[i];
+    col[perm[k + c]] = T(1);
+    ++nfree;
   }
   const int nq = detail::orthonormalize_columns(n, nfree, q, n, T(16) * T(n) * scalar_traits<T>::epsilon());
 
-  // Least change: v = v_p + Q Q^T (kappa 1 - v_p).
-  for (int i = 0; i < n; ++i) v[i] = vp[i];
+  // Least change: w = w_p + Q Q^T (t - w_p), t_i = kappa sqrt(M_ii).
+  T* w = y;
+  for (int i = 0; i < n; ++i) w[i] = wp[i];
   for (int c = 0; c < nq; ++c) {
     const T* col = q + c * n;
     T h = T(0);
-    for (int i = 0; i < n; ++i) h += col[i] * (kappa - vp[i]);
-    for (int i = 0; i < n; ++i) v[i] += h * col[i];
+    for (int i = 0; i < n; ++i) h += col[i] * (kappa * weight[i] - wp[i]);
+    for (int i = 0; i < n; ++i) w[i] += h * col[i];
   }
 
-  // Decide on equilibrated magnitudes v_i sqrt(M_ii) = |coefficient| * ||X_i||.
+  // Decide on w: min_i w_i / max_j |w_j| (the decision statistic, see ColumnSolveInfo::margin).
   auto margin_of = [&](const T* x) {
     T big = T(0), small = T(0);
     bool first = true;
     for (int i = 0; i < n; ++i) {
-      const T s = x[i] * weight[i];
-      big = detail::max_of(big, T(abs(s)));
-      if (first || s < small) small = s;
+      if (!(weight[i] > T(0))) continue;
+      big = detail::max_of(big, T(abs(x[i])));
+      if (first || x[i] < small) small = x[i];
       first = false;
     }
     return big > T(0) ? small / big : T(0);
   };
-  auto clamp_negatives = [&]() {
-    for (int i = 0; i < n; ++i)
-      if (v[i] < T(0)) {
+  auto finish = [&](column_method method) {
+    info.method = method;
+    for (int i = 0; i < n; ++i) {
+      if (!(weight[i] > T(0))) {
+        v[i] = kappa;
+      } else if (w[i] < T(0)) {
         v[i] = T(0);
         info.clamped = true;
+      } else {
+        v[i] = w[i] / weight[i];
       }
+    }
+    return info;
   };
 
-  info.margin = margin_of(v);
-  if (info.margin >= -nonneg_tol) {
-    info.method = k == n ? column_method::unique : column_method::least_change;
-    clamp_negatives();
-    return info;
-  }
+  info.margin = margin_of(w);
+  if (info.margin >= -nonneg_tol) return finish(k == n ? column_method::unique : column_method::least_change);
   if (nq == 0) {
     info.method = column_method::infeasible;
     return info;
   }
 
-  // Least distance: min ||z|| s.t. v + Q z >= 0, as NNLS on E = [Q^T; h^T],
-  // f = e_{nq+1}, h = -v / vscale; each column of E normalised.
-  T vscale = T(0);
-  for (int i = 0; i < n; ++i) vscale = detail::max_of(vscale, T(abs(v[i])));
+  // Least distance: min ||z|| s.t. w + Q z >= 0, as NNLS on E = [Q^T; h^T],
+  // f = e_{nq+1}, h = -w / wscale; each column of E normalised.
+  T wscale = T(0);
+  for (int i = 0; i < n; ++i) wscale = detail::max_of(wscale, T(abs(w[i])));
+  // A column whose Q row and slack are both at rounding level (a coordinate
+  // that is 0 on the whole solution set) is a constraint 0 >= 0: it is set to
+  // 0, since normalising it would turn rounding noise into a direction.
   const int rows = nq + 1;
+  T cmax = T(0);
   for (int i = 0; i < n; ++i) {
     for (int c = 0; c < nq; ++c) at(e, rows, c, i) = at(q, n, i, c);
-    at(e, rows, nq, i) = -v[i] / vscale;
+    at(e, rows, nq, i) = -w[i] / wscale;
+    cmax = detail::max_of(cmax, detail::norm2(rows, e + i * rows));
+  }
+  for (int i = 0; i < n; ++i) {
     const T cn = detail::norm2(rows, e + i * rows);
-    if (cn > T(0))
-      for (int c = 0; c < rows; ++c) at(e, rows, c, i) /= cn;
+    for (int c = 0; c < rows; ++c)
+      at(e, rows, c, i) = cn > T(16) * T(n) * scalar_traits<T>::epsilon() * cmax ? at(e, rows, c, i) / cn : T(0);
   }
   for (int c = 0; c < rows; ++c) fr[c] = T(0);
   fr[nq] = T(1);
-  const nnls_status st = nnls(rows, n, e, rows, fr, wnn, nw, niw, tol.nnls, tol.max_nnls_iterations);
+  // The null basis is known to about rank tol * cond (the perturbation of the
+  // null space: the rank tolerance over the smallest resolved pivot): columns
+  // of E parallel to that accuracy are dependent.
+  const T dependency = detail::max_of(T(4) * T(rows + n) * scalar_traits<T>::epsilon(),
+                                      T(16) * tol.rank * info.condition);
+  const nnls_status st = nnls(rows, n, e, rows, fr, wnn, nw, niw, tol.nnls, tol.max_nnls_iterations, dependency);
   // Residual rho = E w - f; ||rho||^2 = 1 / (1 + ||z||^2) at the optimum.
+  T* rho = d;  // D is no longer needed
   for (int c = 0; c < rows; ++c) {
-    T s = -fr[c];
-    for (int i = 0; i < n; ++i) s += at(e, rows, c, i) * wnn[i];
-    y[c] = s;
+    T sum = -fr[c];
+    for (int i = 0; i < n; ++i) sum += at(e, rows, c, i) * wnn[i];
+    rho[c] = sum;
   }
   T rho2 = T(0);
-  for (int c = 0; c < rows; ++c) rho2 += y[c] * y[c];
-  if (st != nnls_status::converged || !(rho2 > tol.infeasible) || !(y[nq] < T(0))) {
+  for (int c = 0; c < rows; ++c) rho2 += rho[c] * rho[c];
+  if (st != nnls_status::converged || !(rho2 > tol.infeasible) || !(rho[nq] < T(0))) {
     info.method = column_method::infeasible;
     return info;
   }
   for (int c = 0; c < nq; ++c) {
-    const T zc = -y[c] / y[nq] * vscale;
-    for (int i = 0; i < n; ++i) v[i] += zc * at(q, n, i, c);
+    const T zc = -rho[c] / rho[nq] * wscale;
+    for (int i = 0; i < n; ++i) w[i] += zc * at(q, n, i, c);
   }
-  if (margin_of(v) < -nonneg_tol) {
+  // Feasibility is decided by rho (Lawson-Hanson ch. 23: infeasible iff
+  // rho = 0). The LDP's constraint slacks are the NNLS dual residuals divided
+  // by rho_{nq+1}, plus the rounding of the subset least-squares solves, which
+  // on degenerate problems are ill-conditioned: violations up to sqrt(eps) of
+  // wscale, the LDP's own scale (the solution may be far smaller), are
+  // rounding and are clamped; larger ones report a failed solve (infeasible).
+  info.ldp_residual = -rho[nq];
+  using std::sqrt;
+  const T ldp_tol = detail::max_of(detail::max_of(nonneg_tol, T(n) * T(n) * tol.nnls / (-rho[nq])),
+                                   T(sqrt(scalar_traits<T>::epsilon())));
+  T worst = T(0);
+  for (int i = 0; i < n; ++i)
+    if (weight[i] > T(0)) worst = detail::min_of(worst, w[i] / wscale);
+  if (worst < -ldp_tol) {
     info.method = column_method::infeasible;
     return info;
   }
-  info.method = column_method::least_distance;
-  clamp_negatives();
-  return info;
+  T wmax = T(0);
+  for (int i = 0; i < n; ++i)
+    if (weight[i] > T(0)) wmax = detail::max_of(wmax, T(abs(w[i])));
+  info.ldp_scale = wmax > T(0) ? wscale / wmax : T(1);
+  return finish(column_method::least_distance);
 }
 
 }  // namespace scalora

@@ -74,13 +74,18 @@ SCALORA_HD void subset_least_squares(int rows, const T* e, int lde, const int* i
 /// tol is the dual tolerance: the loop stops when every inactive gradient
 /// entry (E^T (f - E w))_j <= tol. Scale E and f to unit size and use a small
 /// multiple of epsilon (docs/numerics.md, "NNLS").
+/// dependency: a column whose part orthogonal to the passive set's columns is
+/// below dependency times its norm counts as dependent (coefficient 0); it
+/// should be the relative accuracy of E's columns (default, <= 0: 4 (rows +
+/// cols) epsilon). Keeping such columns lets the subset least squares cancel
+/// near-parallel columns with huge weights.
 /// work: nnls_work_size(rows, cols); iwork: nnls_iwork_size(cols).
 /// @post w >= 0; on convergence the KKT conditions of the problem hold to tol
 ///       (checked in tests/unit/test_nnls.cpp and proofs_checks/thm5_column_scaling.cpp).
 SCALORA_HD_NOWARN
 template <class T>
 SCALORA_HD nnls_status nnls(int rows, int cols, const T* e, int lde, const T* f, T* w, T* work, int* iwork,
-                            const T& tol, int max_iterations) {
+                            const T& tol, int max_iterations, const T& dependency = T(0)) {
   using detail::at;
   using detail::dot;
   T* q = work;                   // rows * cols
@@ -93,7 +98,7 @@ SCALORA_HD nnls_status nnls(int rows, int cols, const T* e, int lde, const T* f,
   int* passive = iwork;          // cols: 1 if in the passive set
   int* list = passive + cols;    // cols: indices of the passive set
   int* excluded = list + cols;   // cols: 1 if refused since the last change of w
-  const T drop_tol = T(4) * T(rows + cols) * scalar_traits<T>::epsilon();
+  const T drop_tol = dependency > T(0) ? dependency : T(4) * T(rows + cols) * scalar_traits<T>::epsilon();
 
   for (int j = 0; j < cols; ++j) {
     w[j] = T(0);

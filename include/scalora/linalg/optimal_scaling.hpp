@@ -17,8 +17,9 @@ template <class T>
 struct ScalingTolerances {
   ColumnTolerances<T> column;
   T collinear;
-  static ScalingTolerances defaults(Index r) {
-    return {ColumnTolerances<T>::defaults(int(2 * r)), T(16) * scalar_traits<T>::epsilon()};
+  /// For factors A (m x r) and B (n x r); m = n = 0 for an exactly known M.
+  static ScalingTolerances defaults(Index r, Index m = 0, Index n = 0) {
+    return {ColumnTolerances<T>::defaults(int(2 * r), m, n), T(16) * scalar_traits<T>::epsilon()};
   }
 };
 

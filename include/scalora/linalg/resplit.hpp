@@ -3,6 +3,9 @@
 // rescaling of factors and gradients, AdamW moment transfer (spec section 6).
 #pragma once
 
+#include <cmath>
+#include <limits>
+
 #include "scalora/core/moments.hpp"
 #include "scalora/linalg/types.hpp"
 #include "scalora/linalg/validate.hpp"
@@ -21,9 +24,24 @@ template <class DW, class DA, class DB, class T>
 void resplit(Eigen::MatrixBase<DW>& W_pt, const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
              const Vector<T>& alpha, const Vector<T>& beta, const T& lora_scale) {
   using S = typename DW::Scalar;
+  using std::abs;
+  using std::sqrt;
   detail::check_shape("W_pt", W_pt, A.rows(), B.rows(), "m x n, m = A.rows(), n = B.rows()");
-  const Vector<T> coeff = lora_scale * (Vector<T>::Ones(alpha.size()) - alpha.cwiseProduct(beta));
-  W_pt.derived().noalias() += (A * coeff.template cast<S>().asDiagonal()) * B.transpose();
+  // (A diag(c / tau)) (B diag(tau))^T with tau_k = sqrt(|c_k| ||A_k|| / ||B_k||):
+  // both operands get the size sqrt(|c_k| ||A_k|| ||B_k||), so neither
+  // overflows S when alpha, beta are extreme.
+  const Index r = alpha.size();
+  Vector<T> left(r), right(r);
+  for (Index k = 0; k < r; ++k) {
+    const T c = lora_scale * (T(1) - alpha(k) * beta(k));
+    const T na = T(A.col(k).template cast<T>().norm()), nb = T(B.col(k).template cast<T>().norm());
+    T tau = sqrt(abs(c) * na / nb);
+    if (!(tau > T(0)) || !(tau < std::numeric_limits<T>::infinity())) tau = T(1);
+    left(k) = c / tau;
+    right(k) = tau;
+  }
+  W_pt.derived().noalias() +=
+      (A * left.template cast<S>().asDiagonal()) * (B * right.template cast<S>().asDiagonal()).transpose();
 }
 
 /// Step 6: A <- A diag(alpha), B <- B diag(beta).

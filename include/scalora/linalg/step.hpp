@@ -27,7 +27,7 @@ template <class T>
 struct StepOptions {
   BoundParameters<T> bound;  ///< L, lr, lora_scale; kappa = L lr s^2
   scaling_mode mode = scaling_mode::hybrid;
-  std::optional<ScalingTolerances<T>> tolerances;  ///< default: ScalingTolerances<T>::defaults(r)
+  std::optional<ScalingTolerances<T>> tolerances;  ///< default: ScalingTolerances<T>::defaults(r, m, n)
   bool check_w_pt = true;  ///< check W_pt for NaN/Inf before writing (one extra read of W_pt)
 };
 
@@ -89,7 +89,8 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   detail::check_bound_parameters(options.bound);
   detail::check_layer(layer, options.check_w_pt);
   const Index r = layer.A.cols();
-  const ScalingTolerances<T> tol = options.tolerances ? *options.tolerances : ScalingTolerances<T>::defaults(r);
+  const ScalingTolerances<T> tol =
+      options.tolerances ? *options.tolerances : ScalingTolerances<T>::defaults(r, layer.A.rows(), layer.B.rows());
   const T kappa = options.bound.kappa();
 
   const ScalingSystem<T> sys = scaling_system(layer.A, layer.B, layer.grad_A, layer.grad_B);

@@ -102,14 +102,15 @@ class BatchStep {
       const std::int64_t chunks = (p.len + kMergeWidth - 1) / kMergeWidth;
       const std::int64_t slow = p.merge_along_rows ? p.m : p.n;
       const float* factor = thrust::raw_pointer_cast(floats_.data()) + p.merge_offset;
+      const double* tau = thrust::raw_pointer_cast(doubles_.data()) + scales_at_ + p.scale_offset + 2 * p.r;
       const std::int64_t items = slow * chunks;
       switch (p.r) {  // common ranks get an unrolled k loop
-        case 1: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 1>{ly, p, factor, chunks}); break;
-        case 2: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 2>{ly, p, factor, chunks}); break;
-        case 4: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 4>{ly, p, factor, chunks}); break;
-        case 8: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 8>{ly, p, factor, chunks}); break;
-        case 16: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 16>{ly, p, factor, chunks}); break;
-        default: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 0>{ly, p, factor, chunks});
+        case 1: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 1>{ly, p, factor, tau, chunks}); break;
+        case 2: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 2>{ly, p, factor, tau, chunks}); break;
+        case 4: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 4>{ly, p, factor, tau, chunks}); break;
+        case 8: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 8>{ly, p, factor, tau, chunks}); break;
+        case 16: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 16>{ly, p, factor, tau, chunks}); break;
+        default: thrust::for_each_n(exec, counting(0), items, merge_chunk<T, kMergeWidth, 0>{ly, p, factor, tau, chunks});
       }
       ++last_.merge;
     }
@@ -230,7 +231,7 @@ class BatchStep {
       }
       system += std::int64_t(p.n2) * p.n2 + 3 * p.n2 + column_solve_work_size(p.n2);
       iwork += column_solve_iwork_size(p.n2);
-      scale += 2 * ly.r;
+      scale += 3 * ly.r;
       host_plans_.push_back(p);
     }
     total_tiles_ = tiles;

@@ -37,7 +37,7 @@ struct LayerPlan {
   std::int64_t merge_offset = 0;   ///< floats: the r x len merge factor
   std::int64_t system_offset = 0;  ///< doubles: M (n2^2), lambda, v, solver work
   std::int64_t iwork_offset = 0;   ///< ints: solver integer work
-  std::int64_t scale_offset = 0;   ///< doubles: alpha (r) then beta (r)
+  std::int64_t scale_offset = 0;   ///< doubles: alpha (r), beta (r), merge balance tau (r)
   bool merge_along_rows = true;    ///< W's fast dimension is j (row-major W): merge buffer holds c o B^T
   std::int64_t len = 0;            ///< n if merge_along_rows else m
 };
@@ -183,6 +183,7 @@ struct solve_layer {
   BatchView<T> b;
   StepConfig cfg;
   SCALORA_HD void operator()(std::int64_t l) const {
+    using std::abs;
     using std::sqrt;
     const LayerPlan& p = b.plans[l];
     const Layer<T>& ly = b.layers[l];
@@ -214,7 +215,7 @@ struct solve_layer {
       (a < r ? sx : sy) += lambda[a];
       ok = ok && detail::finite(M[a + a * n2]) && detail::finite(lambda[a]);
     }
-    for (int k = 0; k < r; ++k) alpha[k] = beta[k] = 1.0;
+    for (int k = 0; k < r; ++k) alpha[k] = beta[k] = beta[r + k] = 1.0;
     if (!ok) {
       out.nonfinite = true;
       b.outcomes[l] = out;
@@ -232,7 +233,7 @@ struct solve_layer {
     bool column = false;
     if (cfg.mode == scaling_mode::hybrid) {
       const ColumnSolveInfo<double> info =
-          solve_column_system(n2, M, n2, lambda, kappa, v, work, iwork, ColumnTolerances<double>::defaults(n2));
+          solve_column_system(n2, M, n2, lambda, kappa, v, work, iwork, ColumnTolerances<double>::defaults(n2, p.m, p.n));
       out.method = info.method;
       out.rank = info.rank;
       out.margin = info.margin;
@@ -258,12 +259,25 @@ struct solve_layer {
     for (int a = 0; a < n2; ++a) v[a] = 1.0;  // vanilla LoRA: u = 1
     out.vanilla_bound_decrease = bound_decrease(n2, M, lambda, v, kappa, cfg.L, s);
     out.bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.L, s);
+    // Merge balance: the merge forms (Y_k tau_k) (c_k X_k / tau_k) with X the
+    // factor along W's fast dimension; tau_k = sqrt(|c_k| ||X_k|| / ||Y_k||)
+    // gives both float operands the size sqrt(|c_k| ||X_k|| ||Y_k||), so neither
+    // overflows when alpha, beta are extreme (norms: diagonals of P and Q).
+    double* tau = beta + r;
+    for (int k = 0; k < r; ++k) {
+      const double c = s * (1.0 - alpha[k] * beta[k]);
+      const double na = sqrt(P[detail::packed(k, k)]), nb = sqrt(Q[detail::packed(r + k, r + k)]);
+      const double nx = p.merge_along_rows ? nb : na, ny = p.merge_along_rows ? na : nb;
+      const double t = sqrt(abs(c) * nx / ny);
+      tau[k] = (t > 0.0 && detail::finite(t)) ? t : 1.0;
+    }
     b.outcomes[l] = out;
   }
 };
 
-/// The merge factor, r x len in float: c_k X(t, k) with c_k = s (1 - alpha_k beta_k)
-/// formed in double (decision D7) and X = B (merge along rows) or A.
+/// The merge factor, r x len in float: c_k X(t, k) / tau_k with c_k =
+/// s (1 - alpha_k beta_k) formed in double (decision D7), X = B (merge along
+/// rows) or A, and tau_k the balance of solve_layer.
 template <class T>
 struct prepare_merge {
   BatchView<T> b;
@@ -274,11 +288,12 @@ struct prepare_merge {
     const std::int64_t t = item - p.prepare_begin;
     const double* alpha = b.scales + p.scale_offset;
     const double* beta = alpha + p.r;
+    const double* tau = beta + p.r;
     float* out = b.merge_buffer + p.merge_offset;
     for (int k = 0; k < p.r; ++k) {
       const double c = ly.lora_scale * (1.0 - alpha[k] * beta[k]);
       const double x = p.merge_along_rows ? double(ly.B(t, k)) : double(ly.A(t, k));
-      out[k * p.len + t] = float(c * x);
+      out[k * p.len + t] = float(c * x / tau[k]);
     }
   }
 };
@@ -293,7 +308,8 @@ template <class T, int Width, int R>
 struct merge_chunk {
   Layer<T> ly;
   LayerPlan p;
-  const float* factor;  ///< r x len: c o B^T (along rows) or c o A^T
+  const float* factor;  ///< r x len: c o B^T / tau (along rows) or c o A^T / tau
+  const double* tau;    ///< r: the balance, multiplied into the other factor
   std::int64_t chunks;  ///< ceil(len / Width)
   SCALORA_HD void operator()(std::int64_t item) const {
     constexpr int kCap = R > 0 ? R : kMaxRank;
@@ -302,7 +318,8 @@ struct merge_chunk {
     const std::int64_t t0 = (item - slow * chunks) * Width;
     const int count = int(t0 + Width <= p.len ? Width : p.len - t0);
     float a[kCap];
-    for (int k = 0; k < r; ++k) a[k] = p.merge_along_rows ? float(ly.A(slow, k)) : float(ly.B(slow, k));
+    for (int k = 0; k < r; ++k)
+      a[k] = float((p.merge_along_rows ? double(ly.A(slow, k)) : double(ly.B(slow, k))) * tau[k]);
     const float* f = factor + t0;
     const std::int64_t len = p.len;
     // W entries of this chunk: w[t * stride], t < count (stride 1 when contiguous).

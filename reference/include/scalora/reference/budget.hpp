@@ -30,13 +30,15 @@ inline double equilibrated_perturbation(Index m, Index n, Index r) {
   return n2 * system_entry(m, n) + 2.0 * n2 * n2;
 }
 
-/// 2-norm condition number of the equilibrated PSD matrix D M D on its range:
-/// largest eigenvalue over the smallest one above 64 n2 eps_double times the
-/// largest (1 when M = 0). For singular M the canonical solution is the range
-/// part plus the least-change rule, whose sensitivity this measures. Computed
-/// in double: only its order of magnitude enters the budgets.
+/// 2-norm condition number of the equilibrated PSD matrix D M D on its
+/// resolvable range: largest eigenvalue over the smallest one above
+/// resolution times the largest (1 when M = 0). Directions below the
+/// resolution (the a-priori error of computing M, equilibrated_perturbation()
+/// eps of the working type) are treated as null, as the production solve and
+/// resolvable_reference() do. Computed in double: only its order of magnitude
+/// enters the budgets. resolution = 0 uses 64 n2 epsilon of double.
 template <class T>
-double equilibrated_condition(const Matrix<T>& M) {
+double equilibrated_condition(const Matrix<T>& M, double resolution = 0) {
   using std::sqrt;
   const Index n = M.rows();
   Matrix<double> a = Matrix<double>::Zero(n, n);
@@ -46,23 +48,56 @@ double equilibrated_condition(const Matrix<T>& M) {
       if (mii > 0 && mjj > 0) a(i, j) = double(M(i, j) / (sqrt(M(i, i)) * sqrt(M(j, j))));
     }
   if (n == 0 || a.isZero(0)) return 1.0;
+  if (!(resolution > 0)) resolution = 64.0 * double(n) * 2.220446049250313e-16;
   Eigen::SelfAdjointEigenSolver<Matrix<double>> es(a, Eigen::EigenvaluesOnly);
   const auto& ev = es.eigenvalues();  // ascending
   const double lmax = ev(n - 1);
   double lmin = lmax;
   for (Index i = 0; i < n; ++i)
-    if (ev(i) > 64.0 * double(n) * 2.220446049250313e-16 * lmax) lmin = std::min(lmin, ev(i));
+    if (ev(i) > resolution * lmax) lmin = std::min(lmin, ev(i));
   return lmax / lmin;
 }
 
 /// Bound on the weighted relative error of the squared scalings of the column
 /// branch,  E = ||W (u - u*)||_2 / ||W u*||_2,  W = diag(sqrt(M*_ii)):
-///   E <= cond (eta + len + 2) / (1 - cond eta) * eps,  eta = equilibrated_perturbation
-/// (normwise perturbation theory, Higham Thm 7.2), or infinity when cond eta eps >= 1/2.
-inline double column_solution(double cond, Index m, Index n, Index r, double eps) {
+///   E <= cond (eta + len + 2) (1 + cond rho) / (1 - cond eta) * eps,
+/// eta = equilibrated_perturbation. rho = ||D (M v - lambda)|| / (||D M D|| ||D^{-1} v||)
+/// is the residual ratio of the (least-squares) solution: 0 for a consistent
+/// system; for a system truncated to its resolvable range, the size of lambda
+/// outside that range, which the least-squares perturbation bound multiplies
+/// by cond (Higham, Thm 20.1). Infinite when cond eta eps >= 1/2.
+inline double column_solution(double cond, Index m, Index n, Index r, double eps, double rho = 0) {
   const double eta = equilibrated_perturbation(m, n, r) * eps;
   if (!(cond * eta < 0.5)) return std::numeric_limits<double>::infinity();
-  return cond * (eta + double(std::max(m, n) + 2) * eps) / (1.0 - cond * eta);
+  return cond * (eta + double(std::max(m, n) + 2) * eps) * (1.0 + cond * rho) / (1.0 - cond * eta);
+}
+
+/// 1 + ||t|| / ||w|| for a singular M: the least-change step projects
+/// t = kappa diag(M)^{1/2} (in equilibrated coordinates, w = u kappa
+/// diag(M)^{1/2}), so its rounding is relative to ||t||, not ||w||.
+template <class T>
+double least_change_factor(const ScalingSystem<T>& sys, const Vector<T>& u) {
+  using std::sqrt;
+  T t2 = T(0), w2 = T(0);
+  for (Index i = 0; i < sys.M.rows(); ++i) {
+    t2 += sys.M(i, i);
+    w2 += u(i) * u(i) * sys.M(i, i);
+  }
+  return w2 > T(0) ? 1.0 + double(sqrt(t2 / w2)) : 1.0;
+}
+
+/// The largest eigenvalue of the equilibrated D M D (its 2-norm), in double.
+template <class T>
+double equilibrated_norm(const Matrix<T>& M) {
+  using std::sqrt;
+  const Index n = M.rows();
+  Matrix<double> a = Matrix<double>::Zero(n, n);
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < n; ++j)
+      if (M(i, i) > 0 && M(j, j) > 0) a(i, j) = double(M(i, j) / (sqrt(M(i, i)) * sqrt(M(j, j))));
+  if (n == 0) return 0.0;
+  Eigen::SelfAdjointEigenSolver<Matrix<double>> es(a, Eigen::EigenvaluesOnly);
+  return es.eigenvalues()(n - 1);
 }
 
 /// Same for the scalar branch's 2 x 2 system [p q; q s][a b]^T = c [x y]^T:

@@ -394,10 +394,11 @@ inline bool exact_polyhedron_nonempty(const RationalMatrix& R, const RationalVec
 /// Theorem 5 decided exactly.
 struct ExactColumnDecision {
   Index rank = 0;             ///< exact rank of M
+  bool consistent = true;     ///< lambda in range(M); false: decided on the least-squares system (D5)
   bool feasible = false;      ///< some v >= 0 solves M v = lambda
   bool canonical_exact = false;  ///< v below is the exact canonical solution
-  /// The canonical solution when canonical_exact (least change, D5); otherwise
-  /// the least-change solution (which then has a negative entry).
+  /// The canonical solution when canonical_exact (weighted least change, D5);
+  /// otherwise the least-change solution (which then has a negative entry).
   RationalVector v;
   exact_rational min_entry;   ///< min_i v_i of the least-change solution
 };
@@ -407,36 +408,60 @@ struct ExactColumnDecision {
 /// is >= 0). kappa > 0 enters only the least-change choice.
 inline ExactColumnDecision exact_column_decision(const ExactSystem& sys, const exact_rational& kappa) {
   const Index n = 2 * sys.r;
-  const ExactEchelon ech = exact_echelon(sys.M, sys.lambda);
+  ExactEchelon ech = exact_echelon(sys.M, sys.lambda);
   ExactColumnDecision out;
+  out.consistent = ech.consistent;
+  if (!ech.consistent) {
+    // lambda outside range(M) (stored gradients not of one G): the D-weighted
+    // least-squares system M D^2 M v = M D^2 lambda, D^2 = diag(1/M_ii) (1 where
+    // M_ii = 0), as the production solve does (decision D5). Same null space.
+    RationalMatrix M2(n, n);
+    RationalVector l2(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i)
+      for (Index k = 0; k < n; ++k) {
+        const exact_rational w = sys.M(k, k) != 0 ? exact_rational(1 / sys.M(k, k)) : exact_rational(1);
+        const exact_rational t = sys.M(i, k) * w;
+        if (t == 0) continue;
+        for (Index j = 0; j < n; ++j) M2(i, j) += t * sys.M(k, j);
+        l2[std::size_t(i)] += t * sys.lambda[std::size_t(k)];
+      }
+    ech = exact_echelon(M2, l2);
+  }
   out.rank = ech.rank;
   // Particular solution: v_P = b, v_F = 0.
   RationalVector vp(static_cast<std::size_t>(n));
   for (Index i = 0; i < ech.rank; ++i) vp[std::size_t(ech.pivot_columns[std::size_t(i)])] = ech.R(i, n);
-  const Index d = Index(ech.free_columns.size());
-  // Null basis: for free column f, N_f[f] = 1, N_f[pivot_i] = -R(i, f).
+  // Null basis over the active coordinates (M_ii != 0): for free column f,
+  // N_f[f] = 1, N_f[pivot_i] = -R(i, f). An inactive coordinate (X_i = 0) has a
+  // zero column: it is free, decoupled, and fixed at v_i = kappa.
+  std::vector<Index> free_active;
+  for (Index f : ech.free_columns)
+    if (sys.M(f, f) != 0) free_active.push_back(f);
+  const Index d = Index(free_active.size());
   RationalMatrix N(n, d);
   for (Index c = 0; c < d; ++c) {
-    const Index f = ech.free_columns[std::size_t(c)];
+    const Index f = free_active[std::size_t(c)];
     N(f, c) = 1;
     for (Index i = 0; i < ech.rank; ++i) N(ech.pivot_columns[std::size_t(i)], c) = -ech.R(i, f);
   }
-  // Least change: v = vp + N z, (N^T N) z = N^T (kappa 1 - vp).
+  // Weighted least change: v = vp + N z, (N^T W N) z = N^T W (kappa 1 - vp), W = diag(M_ii).
   RationalVector v = vp;
   if (d > 0) {
     RationalMatrix NtN(d, d);
     RationalVector rhs(static_cast<std::size_t>(d));
     for (Index a = 0; a < d; ++a) {
       for (Index b = 0; b < d; ++b)
-        for (Index i = 0; i < n; ++i) NtN(a, b) += N(i, a) * N(i, b);
-      for (Index i = 0; i < n; ++i) rhs[std::size_t(a)] += N(i, a) * (kappa - vp[std::size_t(i)]);
+        for (Index i = 0; i < n; ++i) NtN(a, b) += N(i, a) * sys.M(i, i) * N(i, b);
+      for (Index i = 0; i < n; ++i) rhs[std::size_t(a)] += N(i, a) * sys.M(i, i) * (kappa - vp[std::size_t(i)]);
     }
-    const ExactEchelon zs = exact_echelon(NtN, rhs);  // N^T N is nonsingular
+    const ExactEchelon zs = exact_echelon(NtN, rhs);  // N^T W N is nonsingular
     for (Index a = 0; a < d; ++a) {
       const exact_rational& z = zs.R(a, d);
       for (Index i = 0; i < n; ++i) v[std::size_t(i)] += N(i, a) * z;
     }
   }
+  for (Index i = 0; i < n; ++i)
+    if (sys.M(i, i) == 0) v[std::size_t(i)] = kappa;
   out.min_entry = n > 0 ? *std::min_element(v.begin(), v.end()) : exact_rational(0);
   out.v = v;
   if (out.min_entry >= 0) {
@@ -449,7 +474,7 @@ inline ExactColumnDecision exact_column_decision(const ExactSystem& sys, const e
   RationalMatrix RF(ech.rank, d);
   RationalVector b(static_cast<std::size_t>(ech.rank));
   for (Index i = 0; i < ech.rank; ++i) {
-    for (Index c = 0; c < d; ++c) RF(i, c) = ech.R(i, ech.free_columns[std::size_t(c)]);
+    for (Index c = 0; c < d; ++c) RF(i, c) = ech.R(i, free_active[std::size_t(c)]);
     b[std::size_t(i)] = ech.R(i, n);
   }
   out.feasible = exact_polyhedron_nonempty(RF, b);

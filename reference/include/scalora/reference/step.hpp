@@ -26,6 +26,25 @@ struct ReferenceScaling {
   ExactColumnDecision column;
   ExactScalarDecision scalar;
   ScalingSystem<R> system;  ///< M, lambda, p..y rounded once from the exact values
+  /// min_i v_i sqrt(M_ii) / max_j |v_j| sqrt(M_jj) of the least-change solution
+  /// (the signed distance of the column decision from its boundary).
+  double margin = 0;
+  /// Set by resolvable_reference() (reference/compare.hpp): the decision and
+  /// values were recomputed on the part of M resolvable in a working precision.
+  bool resolved = false;
+  /// rho = ||D (M v - lambda)|| / (||D M D|| ||D^{-1} v||) of the column solution
+  /// (0 unless resolved): enters budget::column_solution.
+  double residual_ratio = 0;
+  /// 1 + 1 / sigma_min(Q_C) when the column solution came from the
+  /// least-distance step (Q: orthonormal null basis of the equilibrated M,
+  /// C: the coordinates it clamps to 0): how much that step amplifies errors
+  /// of the least-change point. 1 otherwise. Set by resolvable_reference().
+  double ldp_amplification = 1;
+  /// The column solution came from the least-distance step (D5), and that
+  /// step's |rho| (ColumnSolveInfo::ldp_residual) in the reference's own solve.
+  bool least_distance = false;
+  double ldp_residual = 1;
+  double ldp_scale = 1;  ///< ColumnSolveInfo::ldp_scale of that solve
   R bound_decrease = R(0);
   R vanilla_bound_decrease = R(0);
   R scalar_bound_decrease = R(0);
@@ -94,6 +113,20 @@ ReferenceScaling<R> reference_scaling(const Eigen::MatrixBase<DA>& A, const Eige
   out.vanilla_bound_decrease = bound_decrease(out.system, vanilla_squares<R>(r), bpr);
 
   out.column = exact_column_decision(ex, kappa);
+  {
+    using std::abs;
+    using std::sqrt;
+    R big = 0, small = 0;
+    bool first = true;
+    for (Index i = 0; i < 2 * r; ++i) {
+      if (ex.M(i, i) == 0) continue;
+      const R w = round_to<R>(out.column.v[std::size_t(i)]) * sqrt(out.system.M(i, i));
+      if (big < abs(w)) big = abs(w);
+      if (first || w < small) small = w;
+      first = false;
+    }
+    out.margin = big > 0 ? double(small / big) : 0.0;
+  }
   if (mode == scaling_mode::hybrid && out.column.feasible) {
     out.applied = branch::column;
     Vector<R> u(2 * r);
@@ -105,6 +138,9 @@ ReferenceScaling<R> reference_scaling(const Eigen::MatrixBase<DA>& A, const Eige
       const R kappa_r = round_to<R>(kappa);
       const Scaling<R> col = column_scaling(out.system, kappa_r, ScalingTolerances<R>::defaults(r));
       out.exact = false;
+      out.least_distance = col.column.method == column_method::least_distance;
+      out.ldp_residual = double(col.column.ldp_residual);
+      out.ldp_scale = double(col.column.ldp_scale);
       if (col.column.feasible()) u = col.u;
       else u.setConstant(std::numeric_limits<R>::quiet_NaN());  // reported as a reference failure
     }

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: Apache-2.0
+// Property-based tests (RapidCheck) of the production kernels of gpu/ against
+// the reference, one source for the CPP, OMP and CUDA backends. Generators
+// cover shapes with m or n < 2r and r = 1, factor condition numbers up to 1e8,
+// B = 0 and A = 0 initialisations, zero and near-zero gradients, magnitudes
+// 1e-30 .. 1e30 (double; float storage 1e-10 .. 1e10), duplicate columns,
+// rank-deficient gradients, row- and column-major storage, W in f32 or bf16.
+// CTest runs 200 cases per property (label property), 10^4 under label long.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <rapidcheck.h>
+
+#include "device_layer.hpp"
+#include "rc_doctest.hpp"
+
+using namespace scalora;
+using namespace scalora::gpu_test;
+
+namespace {
+
+/// What a generated layer looks like; HostLayer is built from it
+/// deterministically, so RapidCheck shrinks these knobs.
+struct LayerCase {
+  int m = 4, n = 4, r = 1;
+  std::uint64_t seed = 1;
+  int a_exp = 0, b_exp = 0, g_exp = 0;  ///< magnitudes 10^exp of A, B, G
+  double cond_exp = 0;                  ///< cond(A) = 10^cond_exp
+  int g_rank = 1;                       ///< rank of the signal part of G
+  bool a_zero = false, b_zero = false;  ///< LoRA initialisations
+  bool g_zero = false;                  ///< zero gradient
+  bool duplicate = false;               ///< A and B repeat their first column
+  bool single = false;                  ///< float storage (else double)
+  int w = 1;                            ///< 0 none, 1 f32, 2 bf16 with master
+  bool col_major = false;
+};
+
+std::ostream& operator<<(std::ostream& os, const LayerCase& c) {
+  return os << "{m " << c.m << ", n " << c.n << ", r " << c.r << ", seed " << c.seed << ", |A| 1e" << c.a_exp
+            << ", |B| 1e" << c.b_exp << ", |G| 1e" << c.g_exp << ", cond(A) 1e" << c.cond_exp << ", rank G "
+            << c.g_rank << (c.a_zero ? ", A = 0" : "") << (c.b_zero ? ", B = 0" : "") << (c.g_zero ? ", G = 0" : "")
+            << (c.duplicate ? ", duplicate columns" : "") << (c.single ? ", float" : ", double") << ", w " << c.w
+            << (c.col_major ? ", column-major" : "") << "}";
+}
+
+template <class T>
+HostLayer build(const LayerCase& c) {
+  HostLayer h;
+  h.single = c.single;
+  const double sa = std::pow(10.0, c.a_exp), sb = std::pow(10.0, c.b_exp), sg = std::pow(10.0, c.g_exp);
+  h.A = gaussian(c.m, c.r, c.seed, sa);
+  for (int j = 0; j < c.r; ++j) {  // geometric column scales: cond(A) ~ 10^cond_exp
+    const double f = c.r > 1 ? std::pow(10.0, -c.cond_exp * j / (c.r - 1)) : 1.0;
+    for (int i = 0; i < c.m; ++i) h.A.v[std::size_t(i * c.r + j)] *= f;
+  }
+  h.B = gaussian(c.n, c.r, c.seed + 1, sb);
+  if (c.duplicate)
+    for (int j = 1; j < c.r; ++j) {
+      for (int i = 0; i < c.m; ++i) h.A.v[std::size_t(i * c.r + j)] = h.A.v[std::size_t(i * c.r)];
+      for (int i = 0; i < c.n; ++i) h.B.v[std::size_t(i * c.r + j)] = h.B.v[std::size_t(i * c.r)];
+    }
+  if (c.a_zero) std::fill(h.A.v.begin(), h.A.v.end(), 0.0);
+  if (c.b_zero) std::fill(h.B.v.begin(), h.B.v.end(), 0.0);
+  round_to<T>(h.A);
+  round_to<T>(h.B);
+  std::vector<double> G(std::size_t(c.m) * std::size_t(c.n), 0.0);
+  if (!c.g_zero) {
+    const HostMatrix X = gaussian(c.m, c.g_rank, c.seed + 2, sg), Y = gaussian(c.n, c.g_rank, c.seed + 3, 1.0);
+    for (int i = 0; i < c.m; ++i)
+      for (int j = 0; j < c.n; ++j)
+        for (int k = 0; k < c.g_rank; ++k) G[std::size_t(i * c.n + j)] += X(i, k) * Y(j, k);
+  }
+  set_gradients(h, G, c.m, c.n, c.r);
+  round_to<T>(h.grad_A);
+  round_to<T>(h.grad_B);
+  h.exp_avg_A = gaussian(c.m, c.r, c.seed + 4, 1e-2);
+  h.exp_avg_sq_A = gaussian(c.m, c.r, c.seed + 5, 1e-4);
+  h.exp_avg_B = gaussian(c.n, c.r, c.seed + 6, 1e-2);
+  h.exp_avg_sq_B = gaussian(c.n, c.r, c.seed + 7, 1e-4);
+  for (HostMatrix* x : {&h.exp_avg_sq_A, &h.exp_avg_sq_B})
+    for (double& v : x->v) v = std::abs(v);
+  for (HostMatrix* x : {&h.exp_avg_A, &h.exp_avg_sq_A, &h.exp_avg_B, &h.exp_avg_sq_B}) round_to<T>(*x);
+  if (c.w != 0) {
+    h.W = gaussian(c.m, c.n, c.seed + 8, 1.0);
+    round_to<float>(h.W);
+    if (c.w == 2) {
+      h.W_bf16 = h.W;
+      for (double& x : h.W_bf16.v) x = double(bf16_to_float(float_to_bf16(float(x))));
+    }
+  }
+  return h;
+}
+
+rc::Gen<LayerCase> layer_cases() {
+  using namespace rc;
+  return gen::exec([] {
+    LayerCase c;
+    c.r = *gen::weightedElement<int>({{3, 1}, {3, 2}, {2, 3}, {1, 4}, {1, 6}});
+    c.m = *gen::inRange(1, 33);
+    c.n = *gen::inRange(1, 33);
+    c.seed = *gen::inRange<std::uint64_t>(1, 1000000);
+    c.single = *gen::arbitrary<bool>();
+    const int e = c.single ? 10 : 30;
+    const int mag = *gen::weightedElement<int>({{3, 0}, {1, e}});  // mostly moderate magnitudes
+    c.a_exp = mag ? *gen::inRange(-mag, mag + 1) : 0;
+    c.b_exp = *gen::weightedElement<int>({{2, 0}, {2, -2}, {1, 0}}) + (mag ? *gen::inRange(-mag, mag + 1) : 0);
+    c.g_exp = mag ? *gen::inRange(-mag, mag + 1) : 0;
+    c.cond_exp = *gen::weightedElement<double>({{3, 0.0}, {1, 2.0}, {1, 5.0}, {1, 8.0}});
+    c.g_rank = *gen::inRange(1, 4);
+    c.a_zero = *gen::weightedElement<bool>({{19, false}, {1, true}});
+    c.b_zero = !c.a_zero && *gen::weightedElement<bool>({{9, false}, {1, true}});
+    c.g_zero = *gen::weightedElement<bool>({{19, false}, {1, true}});
+    c.duplicate = c.r > 1 && *gen::weightedElement<bool>({{9, false}, {1, true}});
+    c.w = *gen::inRange(0, 3);
+    // A float W must hold W_pt + A B^T (and the merge result, of the same size):
+    // |A B^T| ~ 10^(a_exp + b_exp) stays below 10^30 (FLT_MAX ~ 3.4e38).
+    if (c.w != 0 && c.a_exp + c.b_exp > 30) c.b_exp = 30 - c.a_exp;
+    c.col_major = *gen::arbitrary<bool>();
+    return c;
+  });
+}
+
+/// Runs one layer through the kernels; returns the outcome and the layer after.
+template <class T>
+std::pair<HostOutcome, HostLayer> run_kernels(const HostLayer& h, const LayerCase& c, gpu::StepConfig cfg,
+                                              gpu::LayerOutcome* raw = nullptr) {
+  DeviceLayer<T> d(h, c.col_major, c.col_major);
+  gpu::BatchStep<T> batch({d.desc()});
+  batch.step(thrust::device, cfg, 0);
+  if (raw) *raw = batch.outcomes()[0];
+  return {host_outcome(batch, 0), d.download()};
+}
+
+gpu::StepConfig config() {
+  gpu::StepConfig cfg;
+  cfg.L = 4;
+  cfg.lr = 0.05;
+  return cfg;
+}
+
+template <class T>
+void kernels_agree(const LayerCase& c) {
+  const HostLayer h = build<T>(c);
+  const auto [outcome, after] = run_kernels<T>(h, c, config());
+  const CheckReport rep = check_layer("case", h, after, outcome, config().L, config().lr);
+  RC_ASSERT(!outcome.nonfinite);
+  if (!rep.passed) RC_FAIL(rep.text);
+}
+
+bool all_finite(const HostLayer& h) {
+  for (const HostMatrix* x : {&h.A, &h.B, &h.grad_A, &h.grad_B, &h.exp_avg_A, &h.exp_avg_sq_A, &h.exp_avg_B,
+                              &h.exp_avg_sq_B, &h.W, &h.W_bf16})
+    for (double v : x->v)
+      if (!std::isfinite(v)) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("property: the kernels agree with the reference on every check") {
+  rc::doctest_prop("kernels vs reference", [] {
+    const LayerCase c = *layer_cases();
+    RC_TAG(c.single ? "float" : "double");
+    if (c.single) kernels_agree<float>(c);
+    else kernels_agree<double>(c);
+  });
+}
+
+TEST_CASE("property: the scalings are invariant to G -> 2^k G") {
+  rc::doctest_prop("invariance", [] {
+    LayerCase c = *layer_cases();
+    c.single = false;
+    c.a_exp = std::max(-20, std::min(20, c.a_exp));
+    c.g_exp = std::max(-20, std::min(20, c.g_exp));
+    const int k = *rc::gen::inRange(-40, 41);
+    const HostLayer h = build<double>(c);
+    HostLayer h2 = h;
+    for (HostMatrix* g : {&h2.grad_A, &h2.grad_B})
+      for (double& v : g->v) v = std::ldexp(v, k);  // exact
+    const auto r1 = run_kernels<double>(h, c, config());
+    const auto r2 = run_kernels<double>(h2, c, config());
+    RC_ASSERT(r1.first.column == r2.first.column);
+    RC_ASSERT(r1.first.alpha == r2.first.alpha);
+    RC_ASSERT(r1.first.beta == r2.first.beta);
+  });
+}
+
+TEST_CASE("property: no NaN or Inf out unless one went in; the status is always reported") {
+  rc::doctest_prop("finite in, finite out", [] {
+    LayerCase c = *layer_cases();
+    const bool inject = *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
+    HostLayer h = c.single ? build<float>(c) : build<double>(c);
+    if (inject) {
+      const std::size_t k = *rc::gen::inRange<std::size_t>(0, h.grad_B.v.size());
+      h.grad_B.v[k] = *rc::gen::element(std::nan(""), HUGE_VAL, -HUGE_VAL);
+    }
+    gpu::LayerOutcome raw;
+    const auto res = c.single ? run_kernels<float>(h, c, config(), &raw) : run_kernels<double>(h, c, config(), &raw);
+    RC_ASSERT(raw.nonfinite == inject);
+    if (inject) {
+      RC_ASSERT(res.second.A.v == h.A.v);  // left unchanged
+      RC_ASSERT(res.second.W.v == h.W.v);
+    } else {
+      RC_ASSERT(all_finite(res.second));
+      RC_ASSERT(std::isfinite(raw.bound_decrease));
+    }
+  });
+}
+
+TEST_CASE("property: initialisations and zero gradients fix the scalings the bound leaves free") {
+  rc::doctest_prop("least change", [] {
+    LayerCase c = *layer_cases();
+    c.single = false;
+    c.duplicate = false;
+    const int which = *rc::gen::inRange(0, 3);
+    c.a_zero = which == 0;
+    c.b_zero = which == 1;
+    c.g_zero = which == 2;
+    const HostLayer h = build<double>(c);
+    gpu::LayerOutcome raw;
+    const auto res = run_kernels<double>(h, c, config(), &raw);
+    // Either branch: a factor whose terms are all 0 keeps scaling 1 (D5, D6).
+    for (double a : res.first.alpha)
+      if (c.a_zero || c.g_zero) RC_ASSERT(a == 1.0);
+    for (double b : res.first.beta)
+      if (c.b_zero || c.g_zero) RC_ASSERT(b == 1.0);
+    if (c.g_zero) {
+      RC_ASSERT(raw.zero_gradient);
+      RC_ASSERT(res.second.A.v == h.A.v);
+      RC_ASSERT(res.second.W.v == h.W.v);
+    }
+  });
+}
