@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -294,8 +295,10 @@ inline TensorFile parse_npz(const ByteSource& src) {
     const ZipMember& m = dir.members[p.index];
     const std::string tensor = m.name.substr(0, m.name.size() - 4);
     const auto crc_error = [&](std::uint32_t got) {
-      return io_error(io_problem::crc_mismatch, file, tensor,
-                      "CRC-32 " + std::to_string(got) + ", the directory says " + std::to_string(m.crc));
+      char text[64];
+      std::snprintf(text, sizeof text, "CRC-32 %08x, the directory says %08x", static_cast<unsigned>(got),
+                    static_cast<unsigned>(m.crc));
+      return io_error(io_problem::crc_mismatch, file, tensor, text);
     };
     if (m.method == 0) {
       const std::uint32_t crc = crc32_of(src, p.data, m.compressed);
@@ -386,6 +389,26 @@ inline std::vector<NpzMemberPlan> plan_npz(const std::vector<Tensor>& tensors, n
   return plans;
 }
 
+/// The fields a local header and a central entry share, "version needed" to "extra
+/// length" (ZIP APPNOTE 4.3.7 / 4.3.12): version 4.5 with ZIP64 (2.0 otherwise), the
+/// UTF-8 flag for a non-ASCII name, time 00:00 and date 1980-01-01.
+inline void append_zip_fields(std::vector<unsigned char>& out, bool zip64, const NpzMemberPlan& p, std::uint16_t method,
+                              std::uint64_t compressed_field, std::uint64_t uncompressed_field, std::size_t extra_len) {
+  std::uint16_t flags = 0;
+  for (unsigned char ch : p.name)
+    if (ch >= 0x80) flags = 0x800;
+  append_le(out, zip64 ? 45 : 20, 2);
+  append_le(out, flags, 2);
+  append_le(out, method, 2);
+  append_le(out, 0, 2);                          // time
+  append_le(out, (0 << 9) | (1 << 5) | 1, 2);  // date
+  append_le(out, p.crc, 4);
+  append_le(out, compressed_field, 4);
+  append_le(out, uncompressed_field, 4);
+  append_le(out, p.name.size(), 2);
+  append_le(out, extra_len, 2);
+}
+
 /// Writes the archive for `plans` (from plan_npz over the same tensors) to `sink`:
 /// local headers and data, central directory, end records. force_zip64 writes every
 /// ZIP64 record even for small archives (tests the reader's ZIP64 path).
@@ -393,27 +416,15 @@ inline void write_npz(ByteSink& sink, std::vector<NpzMemberPlan>& plans, const s
                       npz_compression compression, bool force_zip64 = false) {
   const bool deflated = compression == npz_compression::deflated;
   const std::uint16_t method = deflated ? 8 : 0;
-  const std::uint16_t dos_date = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, 00:00
   std::uint64_t offset = 0;
   for (std::size_t i = 0; i < plans.size(); ++i) {
     NpzMemberPlan& p = plans[i];
     p.local_offset = offset;
     const bool zip64 = force_zip64 || p.uncompressed >= kZip32Max || p.compressed >= kZip32Max;
-    std::uint16_t flags = 0;
-    for (unsigned char ch : p.name)
-      if (ch >= 0x80) flags = 0x800;  // UTF-8 name
     std::vector<unsigned char> h;
     append_le(h, kZipLocalSig, 4);
-    append_le(h, zip64 ? 45 : 20, 2);
-    append_le(h, flags, 2);
-    append_le(h, method, 2);
-    append_le(h, 0, 2);
-    append_le(h, dos_date, 2);
-    append_le(h, p.crc, 4);
-    append_le(h, zip64 ? kZip32Max : p.compressed, 4);
-    append_le(h, zip64 ? kZip32Max : p.uncompressed, 4);
-    append_le(h, p.name.size(), 2);
-    append_le(h, zip64 ? 20 : 0, 2);
+    append_zip_fields(h, zip64, p, method, zip64 ? kZip32Max : p.compressed, zip64 ? kZip32Max : p.uncompressed,
+                      zip64 ? 20 : 0);
     h.insert(h.end(), p.name.begin(), p.name.end());
     if (zip64) {
       append_le(h, 1, 2);
@@ -438,24 +449,13 @@ inline void write_npz(ByteSink& sink, std::vector<NpzMemberPlan>& plans, const s
     const bool big_c = force_zip64 || p.compressed >= kZip32Max;
     const bool big_o = force_zip64 || p.local_offset >= kZip32Max;
     const std::uint16_t extra = (big_u ? 8 : 0) + (big_c ? 8 : 0) + (big_o ? 8 : 0);
-    std::uint16_t flags = 0;
-    for (unsigned char ch : p.name)
-      if (ch >= 0x80) flags = 0x800;
     append_le(d, kZipCentralSig, 4);
     append_le(d, (3 << 8) | 45, 2);  // made by: Unix, ZIP 4.5
-    append_le(d, extra ? 45 : 20, 2);
-    append_le(d, flags, 2);
-    append_le(d, method, 2);
-    append_le(d, 0, 2);
-    append_le(d, dos_date, 2);
-    append_le(d, p.crc, 4);
-    append_le(d, big_c ? kZip32Max : p.compressed, 4);
-    append_le(d, big_u ? kZip32Max : p.uncompressed, 4);
-    append_le(d, p.name.size(), 2);
-    append_le(d, extra ? extra + 4 : 0, 2);
-    append_le(d, 0, 2);                      // comment length
-    append_le(d, 0, 2);                      // disk
-    append_le(d, 0, 2);                      // internal attributes
+    append_zip_fields(d, extra != 0, p, method, big_c ? kZip32Max : p.compressed, big_u ? kZip32Max : p.uncompressed,
+                      extra ? extra + 4 : 0);
+    append_le(d, 0, 2);                             // comment length
+    append_le(d, 0, 2);                             // disk
+    append_le(d, 0, 2);                             // internal attributes
     append_le(d, std::uint64_t{0100644} << 16, 4);  // -rw-r--r--
     append_le(d, big_o ? kZip32Max : p.local_offset, 4);
     d.insert(d.end(), p.name.begin(), p.name.end());
