@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
   doctest-dev librapidcheck-dev nlohmann-json3-dev libbenchmark-dev
+  zlib1g-dev
 )
 if [[ "${1:-}" == "--if-missing" ]] && dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   exit 0

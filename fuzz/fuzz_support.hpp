@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared checks of the fuzz harnesses: a property macro that traps, and value
+// comparisons that treat every NaN as equal (conversions make NaNs quiet).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+#include "scalora/io.hpp"
+
+/// Inputs above this size are skipped (SCALORA_FUZZING cap: keeps every run small).
+inline constexpr std::size_t kFuzzMaxInput = std::size_t{1} << 20;
+
+#define SCALORA_FUZZ_REQUIRE(cond)                                                          \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      std::fprintf(stderr, "fuzz property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      __builtin_trap();                                                                     \
+    }                                                                                       \
+  } while (0)
+
+namespace scalora::fuzz {
+
+/// a and b bit-identical, or both NaN.
+inline bool same_value(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  std::uint64_t x, y;
+  std::memcpy(&x, &a, 8);
+  std::memcpy(&y, &b, 8);
+  return x == y;
+}
+
+/// For a tensor of rank <= 2: to_matrix<double> then from_matrix gives back every
+/// element (bit for bit, NaN up to quieting), and to_matrix<float> is the rounded value.
+inline void check_matrix_round_trip(const io::Tensor& t) {
+  if (t.shape.size() > 2) return;
+  const Eigen::MatrixXd m = t.to_matrix<double>();
+  SCALORA_FUZZ_REQUIRE(m.size() == t.element_count());
+  const io::Tensor back = io::from_matrix(t.name, m, t.type);
+  SCALORA_FUZZ_REQUIRE(back.data.size() == t.data.size());
+  const Eigen::MatrixXf f = t.to_matrix<float>();
+  for (std::int64_t i = 0; i < t.element_count(); ++i) {
+    const double v = t.value(i);
+    SCALORA_FUZZ_REQUIRE(same_value(back.value(i), v));
+    const Eigen::Index r = m.cols() == 0 ? 0 : i / m.cols(), c = m.cols() == 0 ? 0 : i % m.cols();
+    SCALORA_FUZZ_REQUIRE(same_value(m(r, c), v));
+    SCALORA_FUZZ_REQUIRE(same_value(f(r, c), io::round_to_float(v)));
+  }
+}
+
+}  // namespace scalora::fuzz

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writes the seed corpora fuzz/corpus/<target>/: valid files of each kind (our writer's
+// and numpy's) and one or more invalid files per class of defect.
+// Usage: scalora_make_corpus <fuzz/corpus>   (the output is committed)
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../tests/support/io_numpy_fixtures.hpp"
+#include "scalora/io.hpp"
+
+namespace {
+
+using namespace scalora::io;
+using Bytes = std::vector<unsigned char>;
+namespace fs = std::filesystem;
+namespace fx = scalora::test::numpy_fixtures;
+
+fs::path root;
+
+void emit(const std::string& target, const std::string& name, const Bytes& bytes) {
+  fs::create_directories(root / target);
+  std::ofstream out(root / target / name, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+Tensor ramp(const std::string& name, dtype type, std::vector<std::int64_t> shape) {
+  Tensor t;
+  t.name = name;
+  t.type = type;
+  t.shape = std::move(shape);
+  t.data.resize(static_cast<std::size_t>(t.byte_size()));
+  for (std::int64_t k = 0; k < t.element_count(); ++k)
+    encode_element(type, 0.5 * double(k) - 1.0, t.data.data() + k * element_size(type));
+  return t;
+}
+
+/// Length-prefixed safetensors bytes with this header text and `data` zero bytes.
+Bytes safetensors_raw(const std::string& header, std::size_t data) {
+  Bytes out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<unsigned char>(std::uint64_t(header.size()) >> (8 * i)));
+  out.insert(out.end(), header.begin(), header.end());
+  out.resize(out.size() + data);
+  return out;
+}
+
+/// npy bytes (version 1.0) with this dict text and `data` zero bytes.
+Bytes npy_raw(const std::string& dict, std::size_t data) {
+  std::string header = dict + std::string(63 - (10 + dict.size()) % 64, ' ') + "\n";
+  Bytes out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size()),
+               static_cast<unsigned char>(header.size() >> 8)};
+  out.insert(out.end(), header.begin(), header.end());
+  out.resize(out.size() + data);
+  return out;
+}
+
+void safetensors_corpus() {
+  const std::vector<Tensor> all = {ramp("A", dtype::f32, {3, 2}), ramp("B", dtype::f64, {2, 2}),
+                                   ramp("L", dtype::bf16, {}), ramp("lr", dtype::f16, {1}),
+                                   ramp("m", dtype::f16, {2, 3, 2}), ramp("empty", dtype::f32, {0, 4})};
+  emit("safetensors", "valid_all_dtypes", serialize_safetensors(all, {{"format", "pt"}, {"step", "7"}}));
+  emit("safetensors", "valid_empty", serialize_safetensors({}));
+  for (const Tensor& t : all) emit("safetensors", "valid_" + t.name, serialize_safetensors({t}));
+  emit("safetensors", "valid_spaces_reordered",
+       safetensors_raw("{ \"b\" : {\"data_offsets\":[2,4],\"shape\":[],\"dtype\":\"F16\"},\n"
+                       "  \"a\" : {\"shape\":[1],\"dtype\":\"BF16\",\"data_offsets\":[0,2]} }   ",
+                       4));
+  const std::string a = "\"A\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}";
+  const std::pair<const char*, Bytes> invalid[] = {
+      {"bad_truncated", Bytes{8, 0, 0}},
+      {"bad_header_len", safetensors_raw("{" + a + "}", 8)},  // patched below
+      {"bad_json", safetensors_raw("{\"A\": {", 0)},
+      {"bad_not_object", safetensors_raw("[1]", 0)},
+      {"bad_entry_not_object", safetensors_raw("{\"A\": 5}", 0)},
+      {"bad_duplicate", safetensors_raw("{" + a + "," + a + "}", 8)},
+      {"bad_duplicate_key", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8)},
+      {"bad_dtype", safetensors_raw("{\"A\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8)},
+      {"bad_shape", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8)},
+      {"bad_shape_float", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8)},
+      {"bad_overflow", safetensors_raw("{\"A\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8)},
+      {"bad_offsets", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8)},
+      {"bad_offsets_range", safetensors_raw("{" + a + "}", 4)},
+      {"bad_size_mismatch", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8)},
+      {"bad_overlap", safetensors_raw("{" + a + ",\"B\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)},
+      {"bad_gap", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)},
+      {"bad_metadata", safetensors_raw("{\"__metadata__\":{\"a\":1}}", 0)},
+      {"bad_deep", safetensors_raw("{\"A\":" + std::string(40, '[') + std::string(40, ']') + "}", 0)},
+  };
+  for (const auto& [name, bytes] : invalid) {
+    Bytes b = bytes;
+    if (std::string(name) == "bad_header_len") b[0] = 0xff, b[5] = 0x7f;
+    emit("safetensors", name, b);
+  }
+}
+
+void npy_corpus() {
+  for (dtype t : {dtype::f64, dtype::f32, dtype::f16}) {
+    const std::string n = safetensors_name(t);
+    emit("npy", "valid_" + n + "_rank0", serialize_npy(ramp("x", t, {})));
+    emit("npy", "valid_" + n + "_rank3", serialize_npy(ramp("x", t, {2, 3, 2})));
+  }
+  emit("npy", "valid_empty", serialize_npy(ramp("x", dtype::f32, {3, 0})));
+  emit("npy", "valid_fortran", npy_raw("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24));
+  emit("npy", "valid_big_endian", npy_raw("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", 16));
+  emit("npy", "valid_py2_long", npy_raw("{\"descr\": \"<f2\", \"fortran_order\": False, \"shape\": (1L,)}", 2));
+  const std::pair<const char*, const Bytes*> numpy[] = {
+      {"numpy_A_f4", &fx::npy_A_f4},       {"numpy_S_f8", &fx::npy_S_f8},         {"numpy_T_fortran", &fx::npy_T_fortran},
+      {"numpy_A_big", &fx::npy_A_big_endian}, {"numpy_A_v2", &fx::npy_A_v2},     {"numpy_A_v3", &fx::npy_A_v3}};
+  for (const auto& [name, bytes] : numpy) emit("npy", name, *bytes);
+  Bytes bad_magic = fx::npy_A_f4;
+  bad_magic[0] = 'x';
+  emit("npy", "bad_magic", bad_magic);
+  Bytes bad_version = fx::npy_A_f4;
+  bad_version[6] = 9;
+  emit("npy", "bad_version", bad_version);
+  Bytes bad_len = fx::npy_A_f4;
+  bad_len[9] = 0xff;
+  emit("npy", "bad_header_len", bad_len);
+  emit("npy", "bad_truncated", Bytes(fx::npy_A_f4.begin(), fx::npy_A_f4.end() - 1));
+  emit("npy", "bad_trailing", npy_raw("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", 5));
+  emit("npy", "bad_keys", npy_raw("{'descr': '<f4', 'shape': (1,), }", 4));
+  emit("npy", "bad_dtype", npy_raw("{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }", 4));
+  emit("npy", "bad_shape", npy_raw("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 4));
+  emit("npy", "bad_overflow", npy_raw("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0));
+  emit("npy", "bad_nesting", npy_raw("{'descr': '<f4', 'fortran_order': False, 'shape': ((((((((((1,),),),),),),),),),), }", 4));
+}
+
+void npz_corpus() {
+  const std::vector<Tensor> ts = {ramp("A", dtype::f32, {3, 2}), ramp("grad_A", dtype::f64, {3, 2}),
+                                  ramp("lr", dtype::f16, {})};
+  const Bytes stored = serialize_npz(ts);
+  emit("npz", "valid_stored", stored);
+  emit("npz", "valid_deflated", serialize_npz(ts, npz_compression::deflated));
+  emit("npz", "valid_empty", serialize_npz({}));
+  std::vector<detail::NpzMemberPlan> plans = detail::plan_npz(ts, npz_compression::stored, "");
+  detail::VectorSink zip64;
+  detail::write_npz(zip64, plans, ts, npz_compression::stored, true);
+  emit("npz", "valid_zip64", zip64.bytes);
+  emit("npz", "numpy_savez", fx::npz_stored);
+  emit("npz", "numpy_savez_compressed", fx::npz_deflated);
+
+  const std::size_t end = stored.size() - 22;
+  const std::size_t dir = stored[end + 16] | (stored[end + 17] << 8);
+  const auto patched = [&](std::size_t at, unsigned char value) {
+    Bytes b = stored;
+    b[at] = value;
+    return b;
+  };
+  emit("npz", "bad_truncated", Bytes(stored.begin(), stored.end() - 30));
+  emit("npz", "bad_entries", patched(end + 10, 0x40));
+  emit("npz", "bad_central_sig", patched(dir, 'X'));
+  emit("npz", "bad_method", patched(dir + 10, 12));
+  emit("npz", "bad_encrypted", patched(dir + 8, 1));
+  emit("npz", "bad_offset", patched(dir + 42, 0x50));
+  emit("npz", "bad_crc", patched(dir + 16, stored[dir + 16] ^ 1));
+  emit("npz", "bad_name", patched(dir + 47, 'x'));
+  emit("npz", "bad_local_sig", patched(0, 0));
+  Bytes bomb = serialize_npz(ts, npz_compression::deflated);
+  const std::size_t bomb_dir = bomb[bomb.size() - 6] | (bomb[bomb.size() - 5] << 8);
+  bomb[bomb_dir + 27] = 0x7f;  // declared uncompressed size ~2 GiB
+  emit("npz", "bad_bomb", bomb);
+}
+
+void roundtrip_corpus() {
+  std::mt19937 rng(2024);
+  for (int i = 0; i < 24; ++i) {
+    Bytes b(16 + 24 * i);
+    for (unsigned char& c : b) c = static_cast<unsigned char>(rng());
+    emit("tensor_roundtrip", "random_" + std::to_string(i), b);
+  }
+  emit("tensor_roundtrip", "zeros", Bytes(64, 0));
+  emit("tensor_roundtrip", "nan_f16", Bytes{1, 0, 3, 1, 4, 0x01, 0x7c, 0x00, 0xfe, 0xff, 0x7f});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <corpus directory>\n", argv[0]);
+    return 2;
+  }
+  root = argv[1];
+  safetensors_corpus();
+  npy_corpus();
+  npz_corpus();
+  roundtrip_corpus();
+  return 0;
+}

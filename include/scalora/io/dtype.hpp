@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+// Element types of tensor files (F64, F32, BF16, F16) and their exact bit-level conversions.
+//
+// Decoding (bits -> double) is exact for every type. Encoding (double -> bits) rounds to
+// nearest, ties to even, in one step (never through float: no double rounding); a
+// magnitude at or above max + ulp(max)/2 becomes inf; subnormals are produced and
+// decoded exactly; NaN stays NaN with its sign and top payload bits, and is made quiet.
+// All conversions are bit manipulations: no floating-point exceptions, no UB.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+namespace scalora::io {
+
+/// Element type; names as in safetensors ("F64", ...) and numpy ('<f8', ...).
+enum class dtype { f64, f32, bf16, f16 };
+
+/// Bytes per element: 8, 4, 2, 2 (0 for a value outside the enum).
+constexpr std::size_t element_size(dtype t) {
+  switch (t) {
+    case dtype::f64: return 8;
+    case dtype::f32: return 4;
+    case dtype::bf16: return 2;
+    case dtype::f16: return 2;
+  }
+  return 0;
+}
+
+/// True for the four enumerators (a dtype cast from an arbitrary integer may be none).
+constexpr bool is_valid(dtype t) { return element_size(t) != 0; }
+
+/// safetensors dtype name: "F64", "F32", "BF16", "F16" ("?" outside the enum).
+constexpr const char* safetensors_name(dtype t) {
+  switch (t) {
+    case dtype::f64: return "F64";
+    case dtype::f32: return "F32";
+    case dtype::bf16: return "BF16";
+    case dtype::f16: return "F16";
+  }
+  return "?";
+}
+
+/// Inverse of safetensors_name; nullopt for other names (I64, F8_E4M3, ...).
+inline std::optional<dtype> dtype_from_safetensors_name(std::string_view name) {
+  if (name == "F64") return dtype::f64;
+  if (name == "F32") return dtype::f32;
+  if (name == "BF16") return dtype::bf16;
+  if (name == "F16") return dtype::f16;
+  return std::nullopt;
+}
+
+/// Little-endian numpy descr: "<f8", "<f4", "<f2"; nullptr for BF16 (numpy has no bfloat16).
+constexpr const char* numpy_descr(dtype t) {
+  switch (t) {
+    case dtype::f64: return "<f8";
+    case dtype::f32: return "<f4";
+    case dtype::f16: return "<f2";
+    case dtype::bf16: return nullptr;
+  }
+  return nullptr;
+}
+
+/// A numpy descr as stored: its dtype and whether the bytes are big-endian.
+struct NumpyType {
+  dtype type;
+  bool big_endian;
+};
+
+/// '<f8' '<f4' '<f2' and '>f8' '>f4' '>f2' ('=' counts as little-endian: numpy writes
+/// '<' or '>' only); nullopt for anything else.
+inline std::optional<NumpyType> dtype_from_numpy_descr(std::string_view descr) {
+  if (descr.size() != 3 || descr[1] != 'f') return std::nullopt;
+  const char order = descr[0];
+  if (order != '<' && order != '>' && order != '=') return std::nullopt;
+  const bool big = order == '>';
+  switch (descr[2]) {
+    case '8': return NumpyType{dtype::f64, big};
+    case '4': return NumpyType{dtype::f32, big};
+    case '2': return NumpyType{dtype::f16, big};
+    default: return std::nullopt;
+  }
+}
+
+namespace detail {
+
+inline std::uint64_t bits_of(double x) {
+  std::uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline double double_of(std::uint64_t b) {
+  double x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+inline float float_of(std::uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/// Index of the highest set bit of v > 0.
+inline int highest_bit(std::uint64_t v) {
+  int n = 0;
+  while (v >>= 1) ++n;
+  return n;
+}
+
+/// Rounds x to the IEEE binary format with ExpBits exponent and MantBits stored
+/// mantissa bits (MantBits <= 23), returning its bit pattern.
+/// Value = sig * 2^q with sig < 2^53; the target quantum at x's binade is
+/// 2^(max(e, emin) - MantBits); n = RNE(x / quantum); bits = ((max(e,emin) - emin) << M) + n,
+/// which carries into the exponent field when n reaches 2^(M+1) (or 2^M from subnormal).
+template <int ExpBits, int MantBits>
+std::uint32_t encode_binary(double x) {
+  static_assert(MantBits <= 23 && ExpBits <= 8, "narrower than double only");
+  const std::uint64_t b = bits_of(x);
+  const std::uint32_t sign = static_cast<std::uint32_t>(b >> 63) << (ExpBits + MantBits);
+  const int exp_field = static_cast<int>((b >> 52) & 0x7ff);
+  const std::uint64_t frac = b & ((std::uint64_t{1} << 52) - 1);
+  const std::uint32_t inf_bits = ((std::uint32_t{1} << ExpBits) - 1) << MantBits;
+  if (exp_field == 0x7ff) {
+    if (frac == 0) return sign | inf_bits;
+    const std::uint32_t quiet = std::uint32_t{1} << (MantBits - 1);
+    return sign | inf_bits | quiet | static_cast<std::uint32_t>(frac >> (52 - MantBits));
+  }
+  if (exp_field == 0 && frac == 0) return sign;
+  const std::uint64_t sig = exp_field == 0 ? frac : (frac | (std::uint64_t{1} << 52));
+  const int q = (exp_field == 0 ? 1 : exp_field) - 1075;  // x = sig * 2^q
+  const int e = q + highest_bit(sig);                       // 2^e <= |x| < 2^(e+1)
+  const int emin = 2 - (1 << (ExpBits - 1));                // smallest normal exponent
+  const int binade = e > emin ? e : emin;
+  const int shift = binade - MantBits - q;  // >= 29 here: sig / 2^shift = |x| / quantum
+  std::uint64_t n = 0;
+  if (shift < 64) {
+    n = sig >> shift;
+    const std::uint64_t rem = sig & ((std::uint64_t{1} << shift) - 1);
+    const std::uint64_t half = std::uint64_t{1} << (shift - 1);
+    if (rem > half || (rem == half && (n & 1))) ++n;
+  }  // else |x| < quantum / 2^11: rounds to zero
+  const std::uint64_t magnitude = (static_cast<std::uint64_t>(binade - emin) << MantBits) + n;
+  if (magnitude >= inf_bits) return sign | inf_bits;
+  return sign | static_cast<std::uint32_t>(magnitude);
+}
+
+/// Exact value of an IEEE bit pattern with ExpBits/MantBits; NaN comes back quiet
+/// with its sign and payload (shifted to the top of double's mantissa).
+template <int ExpBits, int MantBits>
+double decode_binary(std::uint32_t bits) {
+  const std::uint64_t sign = static_cast<std::uint64_t>((bits >> (ExpBits + MantBits)) & 1) << 63;
+  const std::uint32_t exp_field = (bits >> MantBits) & ((1u << ExpBits) - 1);
+  const std::uint64_t frac = bits & ((std::uint32_t{1} << MantBits) - 1);
+  const int bias = (1 << (ExpBits - 1)) - 1;
+  if (exp_field == (1u << ExpBits) - 1) {
+    const std::uint64_t payload = frac << (52 - MantBits);
+    const std::uint64_t quiet = frac ? (std::uint64_t{1} << 51) : 0;
+    return double_of(sign | (std::uint64_t{0x7ff} << 52) | quiet | payload);
+  }
+  if (exp_field == 0) {
+    if (frac == 0) return double_of(sign);
+    // subnormal: frac * 2^(1 - bias - MantBits); normalise into a double
+    const int top = highest_bit(frac);
+    const int e = top + 1 - bias - MantBits;
+    const std::uint64_t mant = (frac << (52 - top)) & ((std::uint64_t{1} << 52) - 1);
+    return double_of(sign | (static_cast<std::uint64_t>(e + 1023) << 52) | mant);
+  }
+  const std::uint64_t e = static_cast<std::uint64_t>(static_cast<int>(exp_field) - bias + 1023);
+  return double_of(sign | (e << 52) | (frac << (52 - MantBits)));
+}
+
+}  // namespace detail
+
+/// IEEE half (binary16) nearest to x, ties to even; overflow to inf; NaN made quiet.
+inline std::uint16_t encode_f16(double x) { return static_cast<std::uint16_t>(detail::encode_binary<5, 10>(x)); }
+/// bfloat16 nearest to x, ties to even; overflow to inf; NaN made quiet.
+inline std::uint16_t encode_bf16(double x) { return static_cast<std::uint16_t>(detail::encode_binary<8, 7>(x)); }
+/// IEEE single nearest to x, ties to even; overflow to inf; NaN made quiet.
+inline std::uint32_t encode_f32(double x) { return detail::encode_binary<8, 23>(x); }
+
+/// Exact value of a half; a NaN comes back quiet.
+inline double decode_f16(std::uint16_t bits) { return detail::decode_binary<5, 10>(bits); }
+/// Exact value of a bfloat16; a NaN comes back quiet.
+inline double decode_bf16(std::uint16_t bits) { return detail::decode_binary<8, 7>(bits); }
+/// Exact value of a single; a NaN comes back quiet.
+inline double decode_f32(std::uint32_t bits) { return detail::decode_binary<8, 23>(bits); }
+
+/// float nearest to x (RNE, overflow to inf); exact when x is a decoded F32/BF16/F16.
+inline float round_to_float(double x) { return detail::float_of(encode_f32(x)); }
+
+/// Value of one little-endian element at p (element_size(t) bytes).
+inline double decode_element(dtype t, const unsigned char* p) {
+  std::uint64_t v = 0;
+  const std::size_t n = element_size(t);
+  for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  switch (t) {
+    case dtype::f64: return detail::double_of(v);
+    case dtype::f32: return decode_f32(static_cast<std::uint32_t>(v));
+    case dtype::bf16: return decode_bf16(static_cast<std::uint16_t>(v));
+    case dtype::f16: return decode_f16(static_cast<std::uint16_t>(v));
+  }
+  return 0;
+}
+
+/// Writes x rounded to t as element_size(t) little-endian bytes at p.
+inline void encode_element(dtype t, double x, unsigned char* p) {
+  std::uint64_t v = 0;
+  switch (t) {
+    case dtype::f64: v = detail::bits_of(x); break;
+    case dtype::f32: v = encode_f32(x); break;
+    case dtype::bf16: v = encode_bf16(x); break;
+    case dtype::f16: v = encode_f16(x); break;
+  }
+  const std::size_t n = element_size(t);
+  for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+}  // namespace scalora::io

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: Apache-2.0
+// scalora::io: Tensor helpers, round trips in every format and dtype, byte layouts of
+// Python's writers (hand-written and numpy-made fixtures), atomic writes.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "io_numpy_fixtures.hpp"
+#include "io_test_support.hpp"
+
+using namespace scalora::io;
+using scalora::test::bytes_of;
+using scalora::test::expect_io_error;
+using scalora::test::file_bytes;
+using scalora::test::put_file;
+using scalora::test::ScratchDir;
+namespace fx = scalora::test::numpy_fixtures;
+
+namespace {
+
+/// Tensor of `shape` whose element k (row-major) is k - 3.25 * (k % 3), rounded to type.
+Tensor ramp(const std::string& name, dtype type, std::vector<std::int64_t> shape) {
+  Tensor t;
+  t.name = name;
+  t.type = type;
+  t.shape = std::move(shape);
+  const std::int64_t n = t.element_count();
+  t.data.resize(static_cast<std::size_t>(n) * element_size(type));
+  for (std::int64_t k = 0; k < n; ++k)
+    encode_element(type, double(k) - 3.25 * double(k % 3), t.data.data() + k * element_size(type));
+  return t;
+}
+
+const std::vector<std::vector<std::int64_t>> kShapes = {{}, {1}, {5}, {2, 3}, {3, 2}, {2, 3, 4}, {0, 3}, {2, 0, 2}};
+const dtype kTypes[] = {dtype::f64, dtype::f32, dtype::bf16, dtype::f16};
+
+std::vector<Tensor> all_tensors(bool with_bf16) {
+  std::vector<Tensor> out;
+  int i = 0;
+  for (dtype type : kTypes) {
+    if (type == dtype::bf16 && !with_bf16) continue;
+    for (const auto& shape : kShapes) out.push_back(ramp("t" + std::to_string(i++) + "." + safetensors_name(type), type, shape));
+  }
+  return out;
+}
+
+std::vector<float> floats_of(const Tensor& t) {
+  std::vector<float> v;
+  for (std::int64_t i = 0; i < t.element_count(); ++i) v.push_back(static_cast<float>(t.value(i)));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("Tensor: element count, byte size, overflow and negative dimensions") {
+  Tensor t;
+  t.name = "A";
+  t.type = dtype::f16;
+  CHECK(t.element_count() == 1);  // shape []
+  t.shape = {0, 7};
+  CHECK(t.element_count() == 0);
+  t.shape = {3, 4, 5};
+  CHECK(t.element_count() == 60);
+  CHECK(t.byte_size() == 120);
+  t.shape = {std::int64_t{1} << 62, 2};
+  expect_io_error([&] { t.element_count(); }, io_problem::size_overflow, "", "A");
+  t.shape = {std::int64_t{1} << 62};
+  CHECK(t.element_count() == std::int64_t{1} << 62);
+  CHECK(t.byte_size() == std::uint64_t{1} << 63);
+  t.type = dtype::f64;
+  expect_io_error([&] { t.byte_size(); }, io_problem::size_overflow, "", "A");  // x 8 bytes
+  t.type = dtype::f16;
+  t.shape = {2, -1};
+  expect_io_error([&] { t.element_count(); }, io_problem::bad_shape, "", "A");
+  t.shape = {2};
+  t.data.resize(3);
+  expect_io_error([&] { t.check_consistent(); }, io_problem::invalid_tensor, "", "A");
+}
+
+TEST_CASE("to_matrix: row-major storage becomes the same matrix in column-major Eigen") {
+  Tensor t;
+  t.name = "W_pt";
+  t.type = dtype::f64;
+  t.shape = {2, 3};
+  t.data.resize(48);
+  for (int k = 0; k < 6; ++k) encode_element(dtype::f64, k + 1, t.data.data() + 8 * k);  // [[1,2,3],[4,5,6]]
+  const Eigen::MatrixXd m = t.to_matrix<double>();
+  REQUIRE(m.rows() == 2);
+  REQUIRE(m.cols() == 3);
+  CHECK(m(0, 1) == 2);
+  CHECK(m(1, 0) == 4);
+  CHECK(m(1, 2) == 6);
+  const Eigen::MatrixXf mf = t.to_matrix<float>();
+  CHECK(mf(0, 2) == 3.0f);
+
+  t.shape = {6};
+  const Eigen::MatrixXd column = t.to_matrix<double>();
+  CHECK(column.rows() == 6);
+  CHECK(column.cols() == 1);
+  CHECK(column(4, 0) == 5);
+
+  t.shape = {1, 2, 3};
+  expect_io_error([&] { t.to_matrix<double>(); }, io_problem::not_matrix, "", "W_pt");
+  t.shape = {2, 2};
+  expect_io_error([&] { t.to_matrix<double>(); }, io_problem::invalid_tensor, "", "W_pt");
+}
+
+TEST_CASE("from_matrix is the inverse of to_matrix and stores rows first") {
+  Eigen::MatrixXd m(3, 2);
+  m << 1, 2, 3, 4, 5, 6;
+  const Tensor t = from_matrix("B", m, dtype::f32);
+  REQUIRE(t.shape == std::vector<std::int64_t>{3, 2});
+  std::vector<float> stored(6);
+  std::memcpy(stored.data(), t.data.data(), 24);
+  CHECK(stored == std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK(t.to_matrix<double>() == m);
+  CHECK(from_matrix("B", t.to_matrix<float>(), dtype::f32) == t);
+
+  // rounding to F16/BF16 is round-to-nearest-even, once
+  Eigen::MatrixXd x(1, 3);
+  x << 0.1, 70000.0, -1e-8;
+  const Tensor h = from_matrix("h", x, dtype::f16);
+  CHECK(h.value(0) == decode_f16(encode_f16(0.1)));
+  CHECK(std::isinf(h.value(1)));
+  CHECK(h.value(2) == 0.0);
+  CHECK(std::signbit(h.value(2)));
+  // F64 -> float rounds to nearest
+  const Tensor d = from_matrix("d", x, dtype::f64);
+  CHECK(d.to_matrix<float>()(0, 0) == 0.1f);
+}
+
+TEST_CASE("scalar_value accepts shapes [] and [1] only") {
+  CHECK(from_scalar("lr", 1e-3, dtype::f64).scalar_value() == 1e-3);
+  CHECK(from_scalar("L", 2.5, dtype::bf16, {1}).scalar_value() == 2.5);
+  CHECK(from_scalar("L", 0.1, dtype::f32).scalar_value() == double(0.1f));
+  Tensor t = ramp("L", dtype::f32, {2});
+  expect_io_error([&] { t.scalar_value(); }, io_problem::not_scalar, "", "L");
+  t = ramp("L", dtype::f32, {1, 1});
+  expect_io_error([&] { t.scalar_value(); }, io_problem::not_scalar, "", "L");
+  expect_io_error([] { from_scalar("L", 1, dtype::f32, {2}); }, io_problem::not_scalar, "", "L");
+}
+
+TEST_CASE("safetensors round trip: every dtype, ranks 0-3, empty tensors, metadata") {
+  const std::vector<Tensor> tensors = all_tensors(true);
+  const std::map<std::string, std::string> metadata = {{"format", "pt"}, {"scalora", "case \"1\" \xc3\xa9"}};
+  ScratchDir dir;
+  const std::string path = dir.file("all.safetensors");
+  write_safetensors(path, tensors, metadata);
+  const TensorFile f = read_safetensors(path);
+  CHECK(f.metadata == metadata);
+  REQUIRE(f.tensors.size() == tensors.size());
+  for (std::size_t i = 0; i < tensors.size(); ++i) CHECK_MESSAGE(f.tensors[i] == tensors[i], tensors[i].name);
+  const std::vector<unsigned char> bytes = serialize_safetensors(tensors, metadata);
+  CHECK(bytes == file_bytes(path));
+  CHECK(parse_safetensors(bytes.data(), bytes.size(), "mem") == f);
+  CHECK(f.find("t3.F64") == &f.tensors[3]);
+  CHECK(f.find("nope") == nullptr);
+  CHECK(dir.entries() == std::vector<std::string>{"all.safetensors"});
+}
+
+TEST_CASE("npy round trip: F64, F32, F16, ranks 0-3, and BF16 is refused clearly") {
+  ScratchDir dir;
+  for (const Tensor& t : all_tensors(false)) {
+    const std::string path = dir.file(t.name + ".npy");
+    write_npy(path, t);
+    CHECK_MESSAGE(read_npy(path) == t, t.name);
+    const std::vector<unsigned char> bytes = serialize_npy(t);
+    CHECK(bytes == file_bytes(path));
+    CHECK((bytes.size() - t.data.size()) % 64 == 0);  // data starts on a 64-byte boundary
+    CHECK(parse_npy(bytes.data(), bytes.size(), "mem", t.name) == t);
+  }
+  const Tensor b = ramp("A", dtype::bf16, {2, 2});
+  expect_io_error([&] { write_npy(dir.file("A.npy"), b); }, io_problem::unsupported_dtype, dir.file("A.npy"), "A");
+  expect_io_error([&] { serialize_npz({b}); }, io_problem::unsupported_dtype, "", "A");
+  CHECK(std::string(to_string(io_problem::unsupported_dtype)) == "unsupported_dtype");
+}
+
+TEST_CASE("npz round trip: STORED and DEFLATED, and forced ZIP64 records") {
+  const std::vector<Tensor> tensors = all_tensors(false);
+  ScratchDir dir;
+  for (npz_compression c : {npz_compression::stored, npz_compression::deflated}) {
+    const std::string path = dir.file(c == npz_compression::stored ? "s.npz" : "d.npz");
+    write_npz(path, tensors, c);
+    const TensorFile f = read_npz(path);
+    REQUIRE(f.tensors.size() == tensors.size());
+    for (std::size_t i = 0; i < tensors.size(); ++i) CHECK_MESSAGE(f.tensors[i] == tensors[i], tensors[i].name);
+    CHECK(serialize_npz(tensors, c) == file_bytes(path));
+  }
+  for (npz_compression c : {npz_compression::stored, npz_compression::deflated}) {
+    std::vector<scalora::io::detail::NpzMemberPlan> plans = scalora::io::detail::plan_npz(tensors, c, "");
+    scalora::io::detail::VectorSink sink;
+    scalora::io::detail::write_npz(sink, plans, tensors, c, /*force_zip64=*/true);
+    const std::vector<unsigned char>& z = sink.bytes;
+    CHECK(z.size() > serialize_npz(tensors, c).size());  // the ZIP64 records are there
+    const TensorFile f = parse_npz(z.data(), z.size(), "zip64.npz");
+    CHECK(f.tensors == tensors);
+  }
+  const std::vector<unsigned char> empty = serialize_npz({});
+  CHECK(empty.size() == 22);  // just the end record
+  CHECK(parse_npz(empty.data(), empty.size(), "empty.npz").tensors.empty());
+}
+
+TEST_CASE("read_tensor_file tells safetensors, npy and npz apart") {
+  ScratchDir dir;
+  const Tensor a = ramp("A", dtype::f32, {2, 3});
+  write_safetensors(dir.file("x.safetensors"), {a});
+  write_npy(dir.file("A.npy"), a);
+  write_npz(dir.file("x.npz"), {a});
+  write_npz(dir.file("empty.npz"), {});
+  for (const char* name : {"x.safetensors", "A.npy", "x.npz"}) {
+    const TensorFile f = read_tensor_file(dir.file(name));
+    REQUIRE(f.tensors.size() == 1);
+    CHECK(f.tensors[0] == a);
+  }
+  CHECK(read_tensor_file(dir.file("empty.npz")).tensors.empty());
+  expect_io_error([&] { read_tensor_file(dir.file("missing")); }, io_problem::open_failed, dir.file("missing"), "");
+}
+
+TEST_CASE("safetensors byte layout: as safetensors.torch.save_file writes it") {
+  // save_file({"A": tensor([1., 2.]), "B": tensor([[-0.5]])}, path, metadata={"format": "pt"}):
+  // compact JSON, "__metadata__" first, entries dtype/shape/data_offsets, padded with
+  // spaces to a multiple of 8, tensors laid out in header order.
+  const std::string header =
+      "{\"__metadata__\":{\"format\":\"pt\"},\"A\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+      "\"B\":{\"dtype\":\"F32\",\"shape\":[1,1],\"data_offsets\":[8,12]}}";
+  REQUIRE(header.size() == 141);
+  std::vector<unsigned char> expected = {144, 0, 0, 0, 0, 0, 0, 0};
+  for (char c : header + "   ") expected.push_back(static_cast<unsigned char>(c));
+  for (unsigned char b : {0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0xbf}) expected.push_back(b);
+
+  Eigen::MatrixXf b(1, 1);
+  b << -0.5f;
+  Tensor a = from_matrix("A", Eigen::Vector2f(1, 2), dtype::f32);
+  a.shape = {2};
+  const std::vector<Tensor> tensors = {a, from_matrix("B", b, dtype::f32)};
+  CHECK(serialize_safetensors(tensors, {{"format", "pt"}}) == expected);
+  const TensorFile f = parse_safetensors(expected.data(), expected.size(), "hand.safetensors");
+  CHECK(f.metadata.at("format") == "pt");
+  CHECK(f.tensors == tensors);
+
+  // A header written by another tool: whitespace, keys in another order, tensors in the
+  // data section in reverse order, no metadata, BF16 and F16 scalars.
+  const std::string other =
+      "{ \"lr\" : {\"data_offsets\": [2, 4], \"shape\": [], \"dtype\": \"F16\"},\n"
+      "  \"L\" : {\"shape\": [1], \"dtype\": \"BF16\", \"data_offsets\": [0, 2]} }";
+  std::vector<unsigned char> file = {static_cast<unsigned char>(other.size()), 0, 0, 0, 0, 0, 0, 0};
+  file.insert(file.end(), other.begin(), other.end());
+  for (unsigned char byte : {0x20, 0x41, 0x00, 0x3c}) file.push_back(byte);  // L = 10 (bf16), lr = 1 (f16)
+  const TensorFile g = parse_safetensors(file.data(), file.size(), "other.safetensors");
+  REQUIRE(g.tensors.size() == 2);
+  CHECK(g.tensors[0].name == "lr");  // header order
+  CHECK(g.tensors[0].scalar_value() == 1.0);
+  CHECK(g.tensors[1].name == "L");
+  CHECK(g.tensors[1].scalar_value() == 10.0);
+  CHECK(g.metadata.empty());
+}
+
+TEST_CASE("npy byte layout: the header numpy writes, byte for byte") {
+  const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+  std::string header = dict + std::string(20, ' ');  // numpy's room for a 21-digit first axis
+  header += std::string(64 - (10 + header.size() + 1) % 64, ' ') + "\n";
+  REQUIRE((10 + header.size()) % 64 == 0);
+  std::vector<unsigned char> expected = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size()), 0};
+  expected.insert(expected.end(), header.begin(), header.end());
+  const std::vector<unsigned char> a = serialize_npy(parse_npy(fx::npy_A_f4.data(), fx::npy_A_f4.size(), "A.npy", "A"));
+  CHECK(std::vector<unsigned char>(a.begin(), a.begin() + 128) == expected);
+  // The whole files np.save wrote for ranks 0, 1, 2, 3 in F64, F16, F32.
+  for (const auto* fixture : {&fx::npy_A_f4, &fx::npy_S_f8, &fx::npy_V_f2, &fx::npy_T_f8}) {
+    const Tensor t = parse_npy(fixture->data(), fixture->size(), "numpy.npy", "x");
+    CHECK(serialize_npy(t) == *fixture);
+  }
+}
+
+TEST_CASE("npy files written by numpy: values, Fortran order, big-endian, versions 2.0 and 3.0") {
+  const auto load = [](const std::vector<unsigned char>& b) { return parse_npy(b.data(), b.size(), "numpy.npy", "x"); };
+  const std::vector<float> A = {1.5f, -2.0f, 3.25f, 4.0f, 0.1f, -6.0f};
+  const Tensor a = load(fx::npy_A_f4);
+  CHECK(a.type == dtype::f32);
+  CHECK(a.shape == std::vector<std::int64_t>{2, 3});
+  CHECK(floats_of(a) == A);
+  CHECK(a.to_matrix<float>()(1, 0) == 4.0f);
+  for (const auto* fixture : {&fx::npy_A_big_endian, &fx::npy_A_v2, &fx::npy_A_v3}) CHECK(load(*fixture) == a);
+  const Tensor af = load(fx::npy_A_fortran);
+  CHECK(af.type == dtype::f64);
+  CHECK(af.shape == std::vector<std::int64_t>{2, 3});
+  CHECK(floats_of(af) == A);
+
+  const Tensor t = load(fx::npy_T_f8);
+  REQUIRE(t.shape == std::vector<std::int64_t>{2, 3, 4});
+  for (int k = 0; k < 24; ++k) CHECK(t.value(k) == k);
+  CHECK(load(fx::npy_T_fortran) == t);
+  const Tensor th = load(fx::npy_T_big_endian_f2);
+  CHECK(th.type == dtype::f16);
+  for (int k = 0; k < 24; ++k) CHECK(th.value(k) == k);
+
+  const Tensor s = load(fx::npy_S_f8);
+  CHECK(s.shape.empty());
+  CHECK(s.scalar_value() == 0.125);
+  const Tensor v = load(fx::npy_V_f2);
+  CHECK(v.shape == std::vector<std::int64_t>{3});
+  CHECK(v.value(1) == 65504.0);
+  CHECK(std::signbit(v.value(2)));
+}
+
+TEST_CASE("npz files written by numpy.savez and numpy.savez_compressed (ZIP64 local headers)") {
+  for (const auto* fixture : {&fx::npz_stored, &fx::npz_deflated}) {
+    const TensorFile f = parse_npz(fixture->data(), fixture->size(), "numpy.npz");
+    REQUIRE(f.tensors.size() == 4);
+    CHECK(f.tensors[0].name == "A");
+    CHECK(f.tensors[1].name == "S");
+    CHECK(f.tensors[2].name == "V");
+    CHECK(f.tensors[3].name == "T");
+    CHECK(f.tensors[0] == parse_npy(fx::npy_A_f4.data(), fx::npy_A_f4.size(), "", "A"));
+    CHECK(f.tensors[1].scalar_value() == 0.125);
+    CHECK(f.tensors[3].value(23) == 23);
+  }
+}
+
+TEST_CASE("npy version 2.0 is written when the header exceeds 65535 bytes") {
+  Tensor t;
+  t.name = "deep";
+  t.type = dtype::f32;
+  t.shape.assign(22000, 1);  // "1, " per dimension: a 66 kB header
+  t.data = {0, 0, 0x80, 0x3f};
+  const std::vector<unsigned char> bytes = serialize_npy(t);
+  CHECK(bytes[6] == 2);
+  CHECK((bytes.size() - 4) % 64 == 0);
+  CHECK(parse_npy(bytes.data(), bytes.size(), "deep.npy", "deep") == t);
+}
+
+TEST_CASE("atomic write: an invalid tensor leaves the existing file and no temporary file") {
+  ScratchDir dir;
+  const std::string path = dir.file("ckpt.safetensors");
+  const Tensor good = ramp("A", dtype::f32, {2, 2});
+  write_safetensors(path, {good});
+  const std::vector<unsigned char> before = file_bytes(path);
+  Tensor bad = good;
+  bad.name = "B";
+  bad.data.pop_back();
+  expect_io_error([&] { write_safetensors(path, {good, bad}); }, io_problem::invalid_tensor, path, "B");
+  expect_io_error([&] { write_safetensors(path, {good, good}); }, io_problem::duplicate_name, path, "A");
+  Tensor reserved = good;
+  reserved.name = "__metadata__";
+  expect_io_error([&] { write_safetensors(path, {reserved}); }, io_problem::invalid_tensor, path, "__metadata__");
+  Tensor not_utf8 = good;
+  not_utf8.name = "\xff";
+  expect_io_error([&] { write_safetensors(path, {not_utf8}); }, io_problem::invalid_tensor, path, "\xff");
+  expect_io_error([&] { write_npz(path, {good, bad}); }, io_problem::invalid_tensor, path, "B");
+  expect_io_error([&] { write_npy(path, bad); }, io_problem::invalid_tensor, path, "B");
+  CHECK(file_bytes(path) == before);
+  CHECK(dir.entries() == std::vector<std::string>{"ckpt.safetensors"});
+}
+
+TEST_CASE("atomic write: a failure while writing leaves the existing file and removes the temporary") {
+  ScratchDir dir;
+  const std::string path = dir.file("ckpt.safetensors");
+  write_safetensors(path, {ramp("A", dtype::f32, {2})});
+  const std::vector<unsigned char> before = file_bytes(path);
+  // Files may not grow beyond 4 KiB: write() fails with EFBIG part-way through.
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit;
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  rlimit small = old_limit;
+  small.rlim_cur = 4096;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  const Tensor big = ramp("W", dtype::f64, {64, 64});  // 32 KiB
+  expect_io_error([&] { write_safetensors(path, {big}); }, io_problem::write_failed, path, "");
+  expect_io_error([&] { write_npz(path, {big}); }, io_problem::write_failed, path, "");
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  ::signal(SIGXFSZ, old_handler);
+  CHECK(file_bytes(path) == before);
+  CHECK(dir.entries() == std::vector<std::string>{"ckpt.safetensors"});
+}
+
+TEST_CASE("atomic write: an unwritable place leaves the existing file untouched") {
+  ScratchDir dir;
+  const std::string path = dir.file("ckpt.npy");
+  const Tensor a = ramp("A", dtype::f32, {3});
+  write_npy(path, a);
+  const std::vector<unsigned char> before = file_bytes(path);
+  // The temporary name is taken (by a directory): the writer must neither write nor remove it.
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  REQUIRE(::mkdir(temp.c_str(), 0700) == 0);
+  expect_io_error([&] { write_npy(path, ramp("A", dtype::f32, {4})); }, io_problem::write_failed, path, "");
+  struct stat st;
+  CHECK(::stat(temp.c_str(), &st) == 0);
+  REQUIRE(::rmdir(temp.c_str()) == 0);
+  // A directory that does not exist.
+  const std::string nowhere = dir.file("no/such/dir/x.safetensors");
+  expect_io_error([&] { write_safetensors(nowhere, {a}); }, io_problem::write_failed, nowhere, "");
+  // A directory without write permission (root ignores permissions: checked for others).
+  if (::geteuid() != 0) {
+    REQUIRE(::chmod(dir.path().c_str(), 0500) == 0);
+    expect_io_error([&] { write_npy(path, ramp("A", dtype::f32, {4})); }, io_problem::write_failed, path, "");
+    REQUIRE(::chmod(dir.path().c_str(), 0700) == 0);
+  }
+  CHECK(file_bytes(path) == before);
+  CHECK(dir.entries() == std::vector<std::string>{"ckpt.npy"});
+  // And a successful write replaces the file.
+  write_npy(path, ramp("A", dtype::f32, {4}));
+  CHECK(read_npy(path) == ramp("ckpt", dtype::f32, {4}));  // named after the file
+  CHECK(dir.entries() == std::vector<std::string>{"ckpt.npy"});
+}
