@@ -145,6 +145,34 @@ inline bool gradient_identically_zero(const std::string& name) {
   return name.find(".attn.k.bias") != std::string::npos;
 }
 
+/// Finite-difference allowance (docs/model.md, "Tests and tolerances"): per entry the central
+/// difference errs by (h^2/6)|d^3 l| (truncation) + c eps |l| / h (rounding of the two
+/// losses); with |d^3 l|/6 <= K and c |l| <= K at the check point, per tensor of n entries
+///   ||g_fd - g|| <= K sqrt(n) (h^2 + eps/h),   K = 16.
+constexpr double kFd = 16;
+
+inline double fd_bound(Index n, double h, double eps) { return kFd * std::sqrt(double(n)) * (h * h + eps / h); }
+
+/// Every tensor's FD error within the allowance and its relative error <= rel_max; the
+/// identically zero gradients (k bias) have ||g|| <= K N eps instead (N = 10 tokens: the
+/// bias gradient is a sum of N terms that cancel). Reports the worst relative error.
+inline void check_all(const std::vector<TensorCheck>& checks, double h, double eps, double rel_max,
+                      const std::string& what) {
+  double worst = 0;
+  std::string worst_name;
+  for (const TensorCheck& c : checks) {
+    CHECK_MESSAGE(c.error <= fd_bound(c.size, h, eps),
+                  what << " " << c.name << ": ||g_fd - g|| = " << c.error << " > " << fd_bound(c.size, h, eps));
+    if (gradient_identically_zero(c.name)) {
+      CHECK_MESSAGE(c.grad_norm <= kFd * 10 * eps, c.name << " gradient " << c.grad_norm);
+      continue;
+    }
+    CHECK_MESSAGE(c.rel() <= rel_max, what << " " << c.name << ": relative error " << c.rel());
+    if (c.rel() > worst) worst = c.rel(), worst_name = c.name;
+  }
+  MESSAGE(what << ": " << checks.size() << " tensors, worst relative error " << worst << " (" << worst_name << ")");
+}
+
 /// grad_A = s G B and grad_B = s G^T A with the dense G of the same backward. Both sides are
 /// two products over N tokens and n (or m) features: |diff| <= 2 (N + n + r) eps s ||G|| ||B||
 /// assuming ||dY|| ||X|| ~ ||G|| (no cancellation in G = dY X^T at a generic point).

@@ -16,41 +16,15 @@ using model::Param;
 
 namespace {
 
-/// Finite-difference allowance (docs/model.md, "Gradient checks"): per entry the central
-/// difference errs by (h^2/6)|d^3 l| (truncation) + c eps |l| / h (rounding of the two
-/// losses); with |d^3 l|/6 <= K and c |l| <= K at this point, per tensor of n entries
-///   ||g_fd - g|| <= K sqrt(n) (h^2 + eps/h),   K = 16.
-constexpr double kFd = 16;
-
-double fd_bound(Index n, double h, double eps) { return kFd * std::sqrt(double(n)) * (h * h + eps / h); }
-
-/// Every tensor's FD error within the allowance; the analytically zero gradients (k bias)
-/// also have ||g|| <= K N eps (N = 10 tokens: the bias gradient is a sum of N terms that cancel).
-void check_all(const std::vector<TensorCheck>& checks, double h, double eps, double rel_cap, const std::string& what) {
-  double worst = 0;
-  std::string worst_name;
-  for (const TensorCheck& c : checks) {
-    CHECK_MESSAGE(c.error <= fd_bound(c.size, h, eps), what << " " << c.name << ": ||g_fd - g|| = " << c.error
-                                                             << " > " << fd_bound(c.size, h, eps));
-    if (gradient_identically_zero(c.name)) {
-      CHECK_MESSAGE(c.grad_norm <= kFd * 10 * eps, c.name << " gradient " << c.grad_norm);
-      continue;
-    }
-    CHECK_MESSAGE(c.rel() <= rel_cap, what << " " << c.name << ": relative error " << c.rel());
-    if (c.rel() > worst) worst = c.rel(), worst_name = c.name;
-  }
-  MESSAGE(what << ": " << checks.size() << " tensors, worst relative error " << worst << " (" << worst_name << ")");
-}
-
 /// A double gradient check of one head in both modes (LoRA with dense G, and full).
 void gradcheck_double(Head head, Index n_classes) {
   const double h = 1e-6, eps = scalar_traits<double>::epsilon();
-  // rel cap: the allowance divided by the smallest gradient norm of these checks (~1e-2), for sqrt(n) <= 12.
-  const double rel_cap = fd_bound(144, h, eps) / 1e-2;
+  // Relative cap: the allowance for the largest tensor (n = 144) over the smallest gradient norm (1e-2).
+  const double rel_max = fd_bound(144, h, eps) / 1e-2;
   for (const Mode mode : {Mode::lora, Mode::full}) {
     Transformer<double> m = tiny_model<double>(tiny_config(head, n_classes, mode));
     const auto checks = gradient_checks(m, tiny_batch(), h, false, mode == Mode::lora);
-    check_all(checks, h, eps, rel_cap, mode == Mode::lora ? "lora" : "full");
+    check_all(checks, h, eps, rel_max, mode == Mode::lora ? "lora + G, entrywise" : "full, entrywise");
   }
 }
 
@@ -533,6 +507,15 @@ TEST_CASE("invalid arguments throw scalora::invalid_argument naming the argument
   with_config([](Config& x) { x.lora_alpha = -1; }, "lora_alpha");
   with_config([](Config& x) { x.n_classes = 0; }, "n_classes");
   with_config([](Config& x) { x.lora_targets = 64; }, "lora_targets");
+
+  // Padding helper: right padding only.
+  IdMatrix padded(4, 3);
+  padded << 2, 2, 2, 7, 7, 0, 3, 0, 0, 0, 0, 0;
+  CHECK(model::lengths_from_padding(padded) == std::vector<Index>{3, 2, 1});
+  padded(3, 1) = 5;  // id after a pad
+  expect([&] { model::lengths_from_padding(padded); }, "tokens");
+  padded(0, 2) = 0;  // empty sequence
+  expect([&] { model::lengths_from_padding(padded); }, "tokens");
 
   // An optimizer built for one parameter list refuses another.
   Transformer<double> full(tiny_config(Head::sequence, 3, Mode::full), 1);

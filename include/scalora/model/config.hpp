@@ -87,6 +87,28 @@ inline void require(bool ok, const char* name, argument_problem problem, const s
 
 }  // namespace detail
 
+/// Lengths of right-padded sequences: the row of the first pad_id in each column (L if none).
+/// @throws invalid_argument("tokens") if a column starts with pad_id or has a non-pad id after a pad.
+inline std::vector<Index> lengths_from_padding(const IdMatrix& tokens, std::int32_t pad_id = 0) {
+  std::vector<Index> out(std::size_t(tokens.cols()));
+  for (Index b = 0; b < tokens.cols(); ++b) {
+    Index len = tokens.rows();
+    for (Index i = 0; i < tokens.rows(); ++i)
+      if (tokens(i, b) == pad_id) {
+        len = i;
+        break;
+      }
+    detail::require(len >= 1, "tokens", argument_problem::out_of_range,
+                    "column " + std::to_string(b) + " starts with the pad id");
+    for (Index i = len; i < tokens.rows(); ++i)
+      detail::require(tokens(i, b) == pad_id, "tokens", argument_problem::out_of_range,
+                      "column " + std::to_string(b) + " is not right-padded (id after a pad at row " +
+                          std::to_string(i) + ")");
+    out[std::size_t(b)] = len;
+  }
+  return out;
+}
+
 /// @throws invalid_argument naming the field (sizes < 1, d_model not divisible by n_heads, ...).
 inline void validate(const Config& c) {
   using detail::require;

@@ -175,11 +175,6 @@ class Attention {
     }
   }
 
-  /// Attention probabilities of sequence b, head h (l_b x L; column = query).
-  auto probabilities(Index b, Index h, Index L, Index l, Index n_heads) const {
-    return P_.block(0, (b * n_heads + h) * L, l, L);
-  }
-
  private:
   Matrix<T> P_;   // L x (N H): block (b, h) in columns (b H + h) L .. + L, top l_b rows
   Matrix<T> dP_;  // L x L scratch

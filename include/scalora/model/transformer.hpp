@@ -217,18 +217,8 @@ class Transformer {
       out.push_back({"embed.position", view(pos_), view(grad_pos_), true, false});
       if (cfg_.n_segments > 0) out.push_back({"embed.segment", view(seg_), view(grad_seg_), true, false});
     }
-    for (Block<T>& blk : blocks_) {
-      blk.ln1.append_parameters(out);
-      for (Linear<T>* l : {&blk.q, &blk.k, &blk.v, &blk.o}) l->append_parameters(out);
-      blk.ln2.append_parameters(out);
-      blk.up.append_parameters(out);
-      blk.down.append_parameters(out);
-    }
-    final_ln_.append_parameters(out);
-    if (cfg_.head == Head::sequence)
-      head_.append_parameters(out);
-    else
-      out.push_back({"head.mlm_bias", view(mlm_bias_), view(grad_mlm_bias_), false, true});
+    for_each_module([&](auto& module) { module.append_parameters(out); });
+    if (cfg_.head == Head::masked_lm) out.push_back({"head.mlm_bias", view(mlm_bias_), view(grad_mlm_bias_), false, true});
     return out;
   }
 
@@ -238,18 +228,8 @@ class Transformer {
     out.push_back({"embed.token", view(tok_), false});
     out.push_back({"embed.position", view(pos_), false});
     if (cfg_.n_segments > 0) out.push_back({"embed.segment", view(seg_), false});
-    for (Block<T>& blk : blocks_) {
-      blk.ln1.append_tensors(out);
-      for (Linear<T>* l : {&blk.q, &blk.k, &blk.v, &blk.o}) l->append_tensors(out);
-      blk.ln2.append_tensors(out);
-      blk.up.append_tensors(out);
-      blk.down.append_tensors(out);
-    }
-    final_ln_.append_tensors(out);
-    if (cfg_.head == Head::sequence)
-      head_.append_tensors(out);
-    else
-      out.push_back({"head.mlm_bias", view(mlm_bias_), true});
+    for_each_module([&](auto& module) { module.append_tensors(out); });
+    if (cfg_.head == Head::masked_lm) out.push_back({"head.mlm_bias", view(mlm_bias_), true});
     return out;
   }
   /// The model has no integer state (checkpoint interface shared with the optimizers).
@@ -265,6 +245,21 @@ class Transformer {
   }
 
  private:
+  /// Calls f on every layer norm and linear layer in the stable order of the names:
+  /// per block ln1, q, k, v, o, ln2, mlp.up, mlp.down; then final_ln and the sequence head.
+  template <class F>
+  void for_each_module(F&& f) {
+    for (Block<T>& blk : blocks_) {
+      f(blk.ln1);
+      for (Linear<T>* l : {&blk.q, &blk.k, &blk.v, &blk.o}) f(*l);
+      f(blk.ln2);
+      f(blk.up);
+      f(blk.down);
+    }
+    f(final_ln_);
+    if (cfg_.head == Head::sequence) f(head_);
+  }
+
   Matrix<T> init_gaussian(const std::string& name, Index rows, Index cols, std::uint64_t seed) const {
     return (T(cfg_.init_std) * gaussian_matrix(rows, cols, detail::tensor_seed(seed, name)).template cast<T>()).eval();
   }
