@@ -457,6 +457,7 @@ TEST_CASE("invalid arguments throw scalora::invalid_argument naming the argument
   };
   Config c = tiny_config(Head::sequence, 3, Mode::lora);
   Transformer<double> m(c, 1);
+  CHECK_THROWS_AS(m.backward(), scalora::error);  // no forward yet
   auto forward_with = [&](auto edit) {
     return [&, edit] {
       Batch b = tiny_batch();

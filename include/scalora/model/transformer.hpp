@@ -150,11 +150,14 @@ class Transformer {
       X_ += tmp_;
     }
     final_ln_.forward(X_, H_);
+    has_forward_ = true;
     return cfg_.head == Head::sequence ? sequence_head_forward(batch) : mlm_head_forward(batch);
   }
 
   /// Gradients of the loss of the last forward() (overwritten, not accumulated).
+  /// @throws scalora::error if no forward() ran before.
   void backward() {
+    if (!has_forward_) throw error("[scalora.model.no_forward] backward() needs a forward() first");
     const Index d = cfg_.d_model, N = L_ * B_;
     dH_.setZero(d, N);
     if (cfg_.head == Head::sequence) {
@@ -354,6 +357,7 @@ class Transformer {
   Vector<T> mlm_bias_, grad_mlm_bias_;        // Head::masked_lm
 
   // State of the last forward.
+  bool has_forward_ = false;
   Index L_ = 0, B_ = 0;
   std::vector<Index> len_;
   IdMatrix tokens_, segments_;
