@@ -25,9 +25,12 @@ AuditResult audit(TaskKind t, AuditFeatures f, int m, double relational_fraction
 
 const char* name(AuditFeatures f) {
   switch (f) {
-    case AuditFeatures::bag_of_words: return "bag_of_words";
-    case AuditFeatures::hypothesis_only: return "hypothesis_only";
-    case AuditFeatures::overlap: return "overlap";
+    case AuditFeatures::bag_of_words:
+      return "bag_of_words";
+    case AuditFeatures::hypothesis_only:
+      return "hypothesis_only";
+    case AuditFeatures::overlap:
+      return "overlap";
   }
   return "?";
 }

@@ -151,8 +151,10 @@ TEST_CASE("BERT masking: 15% selected, 80/10/10, specials untouched, determinist
       }
       REQUIRE(m.labels[k] == id);
       ++selected;
-      if (m.input_ids[k] == kMaskId) ++masked;
-      else if (m.input_ids[k] == id) ++kept;  // includes random draws of the same id (rare)
+      if (m.input_ids[k] == kMaskId)
+        ++masked;
+      else if (m.input_ids[k] == id)
+        ++kept;  // includes random draws of the same id (rare)
       else {
         REQUIRE(m.input_ids[k] >= kSpecialTokens);
         ++random;
@@ -170,7 +172,8 @@ TEST_CASE("BERT masking: 15% selected, 80/10/10, specials untouched, determinist
   CHECK(a.input_ids == b.input_ids);
   CHECK(a.labels == b.labels);
   bool differs = false;
-  for (std::uint64_t idx = 1; idx < 20 && !differs; ++idx) differs = mask_tokens(ids, vocab.size(), 11, idx).labels != a.labels;
+  for (std::uint64_t idx = 1; idx < 20 && !differs; ++idx)
+    differs = mask_tokens(ids, vocab.size(), 11, idx).labels != a.labels;
   CHECK(differs);
   CHECK_THROWS_AS(mask_tokens(ids, 5, 1, 0), scalora::invalid_argument);
 }

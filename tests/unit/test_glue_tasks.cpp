@@ -229,8 +229,8 @@ TEST_CASE("class balance follows the GLUE priors in every split") {
     TaskKind task;
     double cls, rate, tol_train, tol_eval;
   };
-  const Prior priors[] = {{TaskKind::sst2, 1, 0.5, 0.035, 0.07},   {TaskKind::cola, 1, 0.7, 0.03, 0.07},
-                          {TaskKind::mrpc, 1, 0.68, 0.035, 0.07},  {TaskKind::rte, 0, 0.5, 0.05, 0.09},
+  const Prior priors[] = {{TaskKind::sst2, 1, 0.5, 0.035, 0.07},     {TaskKind::cola, 1, 0.7, 0.03, 0.07},
+                          {TaskKind::mrpc, 1, 0.68, 0.035, 0.07},    {TaskKind::rte, 0, 0.5, 0.05, 0.09},
                           {TaskKind::mnli, 0, 1.0 / 3, 0.035, 0.07}, {TaskKind::mnli, 2, 1.0 / 3, 0.035, 0.07}};
   for (const Prior& p : priors)
     for (double rho : {1.0, 0.0}) {

@@ -47,8 +47,8 @@ TEST_CASE("the synthetic vocabulary: specials first, then every lexicon and nonc
   CHECK(v.token(kSepId) == "[SEP]");
   CHECK(v.token(kMaskId) == "[MASK]");
   const NonceWords& n = nonce_words();
-  CHECK(v.size() == kSpecialTokens + int(detail::real_word_forms().size()) + kNonceNouns + kNonceAdjectives +
-                        3 * kNonceVerbs);
+  CHECK(v.size() ==
+        kSpecialTokens + int(detail::real_word_forms().size()) + kNonceNouns + kNonceAdjectives + 3 * kNonceVerbs);
   CHECK(v.contains("blick"));
   CHECK(v.contains(n.verbs_past.back()));
   CHECK(v.contains("children"));
@@ -70,8 +70,8 @@ TEST_CASE("basic_tokenize lower-cases and splits punctuation") {
 TEST_CASE("encode: CLS s1 SEP s2 SEP with segments, mask and padding") {
   const Vocabulary v = Vocabulary::synthetic();
   const Encoding e = v.encode("the dax slept .", "a blick slept .", 16);
-  const std::vector<int> expected_prefix = {kClsId,      v.id("the"), v.id("dax"),    v.id("slept"), v.id("."), kSepId,
-                                            v.id("a"),   v.id("blick"), v.id("slept"), v.id("."),     kSepId};
+  const std::vector<int> expected_prefix = {kClsId,    v.id("the"),   v.id("dax"),   v.id("slept"), v.id("."), kSepId,
+                                            v.id("a"), v.id("blick"), v.id("slept"), v.id("."),     kSepId};
   CHECK(std::vector<int>(e.input_ids.begin(), e.input_ids.begin() + 11) == expected_prefix);
   CHECK(e.length == 11);
   CHECK(e.input_ids.size() == 16);
@@ -93,8 +93,8 @@ TEST_CASE("encode: longest-first truncation and unknown words") {
   const Encoding e = v.encode("the farmer saw the dax today", "qwzx slept", 8);
   CHECK(e.truncated);
   CHECK(e.length == 8);
-  CHECK(e.input_ids == std::vector<int>{kClsId, v.id("the"), v.id("farmer"), v.id("saw"), kSepId, kUnkId,
-                                        v.id("slept"), kSepId});
+  CHECK(e.input_ids ==
+        std::vector<int>{kClsId, v.id("the"), v.id("farmer"), v.id("saw"), kSepId, kUnkId, v.id("slept"), kSepId});
   CHECK(e.unknown == 1);
   // Equal lengths: the second sentence loses the token.
   const Encoding tie = v.encode("a b c", "d e f", 8);

@@ -204,9 +204,10 @@ TEST_CASE("malformed rows throw format_error naming file and line") {
   fails_at("sentence\tlabel\nok\t1\n\nno label here\n", TaskKind::sst2, 4, "columns");
   fails_at("label\tsentence\nx\t1\n", TaskKind::sst2, 1, "header");
   fails_at("index\tsentence1\tsentence2\tlabel\n0\ta\tb\tmaybe\n", TaskKind::rte, 2, "entailment");
-  fails_at("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
-           "0\tg\tf\ty\to\ts\ts\ta\tb\t7.5\n",
-           TaskKind::stsb, 2, "[0, 5]");
+  fails_at(
+      "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
+      "0\tg\tf\ty\to\ts\ts\ta\tb\t7.5\n",
+      TaskKind::stsb, 2, "[0, 5]");
   CHECK_THROWS_AS(read_glue_tsv(kFixtures + "/does/not/exist.tsv", TaskKind::rte), io_error);
   CHECK(parse_glue_tsv("", TaskKind::sst2, "empty.tsv").examples.empty());
 }

@@ -76,7 +76,9 @@ inline SparseRow audit_features(const Example& e, AuditFeatures kind, FeatureMap
       add_words(a, "1:");
       add_words(b, "2:");
       break;
-    case AuditFeatures::hypothesis_only: add_words(b.empty() ? a : b, "h:"); break;
+    case AuditFeatures::hypothesis_only:
+      add_words(b.empty() ? a : b, "h:");
+      break;
     case AuditFeatures::overlap: {
       const std::set<std::string> sa(a.begin(), a.end()), sb(b.begin(), b.end());
       std::size_t shared = 0;

@@ -22,12 +22,12 @@ namespace scalora::glue {
 
 /// Summary of one written file.
 struct WrittenFile {
-  std::string name;                      ///< e.g. "train.tsv"
+  std::string name;  ///< e.g. "train.tsv"
   std::size_t examples = 0;
   std::string sha256;
-  std::vector<std::size_t> class_counts; ///< by (noisy) label; empty for syn-stsb
-  double label_mean = 0;                 ///< mean written label
-  std::size_t noisy_labels = 0;          ///< label != clean_label
+  std::vector<std::size_t> class_counts;  ///< by (noisy) label; empty for syn-stsb
+  double label_mean = 0;                  ///< mean written label
+  std::size_t noisy_labels = 0;           ///< label != clean_label
 };
 
 /// Summary of one written task.
@@ -114,7 +114,8 @@ inline std::string meta_json(const TaskConfig& c, const std::vector<WrittenFile>
      << "  \"files\": {\n";
   for (std::size_t k = 0; k < files.size(); ++k) {
     const WrittenFile& f = files[k];
-    os << "    " << json_string(f.name) << ": {\"examples\": " << f.examples << ", \"sha256\": " << json_string(f.sha256);
+    os << "    " << json_string(f.name) << ": {\"examples\": " << f.examples
+       << ", \"sha256\": " << json_string(f.sha256);
     if (!f.class_counts.empty()) {
       os << ", \"class_counts\": {";
       for (std::size_t c2 = 0; c2 < f.class_counts.size(); ++c2)

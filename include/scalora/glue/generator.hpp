@@ -22,12 +22,22 @@ class TaskGenerator {
   /// Validates and resolves the configuration (throws invalid_argument).
   explicit TaskGenerator(const TaskConfig& config) : config_(resolved(config)) {
     switch (config_.task) {
-      case TaskKind::sst2: impl_ = std::make_shared<detail::Sst2Task>(config_); break;
-      case TaskKind::cola: impl_ = std::make_shared<detail::ColaTask>(config_); break;
-      case TaskKind::mrpc: impl_ = std::make_shared<detail::MrpcTask>(config_); break;
-      case TaskKind::stsb: impl_ = std::make_shared<detail::StsbTask>(config_); break;
+      case TaskKind::sst2:
+        impl_ = std::make_shared<detail::Sst2Task>(config_);
+        break;
+      case TaskKind::cola:
+        impl_ = std::make_shared<detail::ColaTask>(config_);
+        break;
+      case TaskKind::mrpc:
+        impl_ = std::make_shared<detail::MrpcTask>(config_);
+        break;
+      case TaskKind::stsb:
+        impl_ = std::make_shared<detail::StsbTask>(config_);
+        break;
       case TaskKind::rte:
-      case TaskKind::mnli: impl_ = std::make_shared<detail::NliTask>(config_); break;
+      case TaskKind::mnli:
+        impl_ = std::make_shared<detail::NliTask>(config_);
+        break;
     }
   }
 
@@ -70,8 +80,9 @@ class TaskGenerator {
   void check_split(Split s) const {
     const auto splits = task_splits(config_.task);
     if (std::find(splits.begin(), splits.end(), s) == splits.end())
-      throw invalid_argument("split", argument_problem::out_of_range,
-                             std::string(task_name(config_.task)) + " has no split " + split_file_stem(TaskKind::mnli, s));
+      throw invalid_argument(
+          "split", argument_problem::out_of_range,
+          std::string(task_name(config_.task)) + " has no split " + split_file_stem(TaskKind::mnli, s));
   }
 
   void add_noise(Example& e, Split split, std::size_t index) const {

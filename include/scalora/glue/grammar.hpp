@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "scalora/glue/lexicon.hpp"
+#include "scalora/glue/text.hpp"
 
 namespace scalora::glue {
 
@@ -72,8 +73,10 @@ inline Tokens realize(const NounPhrase& np) {
   if (!np.noun.proper) {
     const std::string& head = np.number == Number::plural ? np.noun.plural : np.noun.singular;
     const std::string& next = np.adjectives.empty() ? head : np.adjectives.front();
-    if (np.det == "a" && starts_with_vowel(next)) out.push_back("an");
-    else if (!np.det.empty()) out.push_back(np.det);
+    if (np.det == "a" && starts_with_vowel(next))
+      out.push_back("an");
+    else if (!np.det.empty())
+      out.push_back(np.det);
     append(out, np.adjectives);
     out.push_back(head);
   } else {
@@ -137,8 +140,8 @@ inline bool well_formed_text(const std::string& text) {
   char prev = 0;
   for (char c : text) {
     if (c == ' ' && prev == ' ') return false;
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == '.' || c == ',' ||
-                    c == '?' || c == '!' || c == '\'' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == '.' || c == ',' || c == '?' ||
+                    c == '!' || c == '\'' || c == '-';
     if (!ok) return false;
     prev = c;
   }
@@ -173,14 +176,8 @@ inline Tokens place_phrase(Stream& rng) {
 
 /// "yesterday", "last week", "on monday", ...
 inline Tokens time_phrase(Stream& rng) {
-  const std::string p = rng.choice(lexicon_data::kTimePhrases);
   Tokens out;
-  std::size_t start = 0;
-  for (std::size_t k = 0; k <= p.size(); ++k)
-    if (k == p.size() || p[k] == ' ') {
-      out.push_back(p.substr(start, k - start));
-      start = k + 1;
-    }
+  for (std::string_view w : detail::split_on(rng.choice(lexicon_data::kTimePhrases), ' ')) out.emplace_back(w);
   return out;
 }
 

@@ -18,6 +18,7 @@
 
 #include "scalora/glue/lexicon_data.hpp"
 #include "scalora/glue/random.hpp"
+#include "scalora/glue/text.hpp"
 
 namespace scalora::glue {
 
@@ -61,27 +62,20 @@ inline std::set<std::string> real_word_forms() {
   for (const char* w : lexicon_data::kAdverbs) s.insert(w);
   for (const char* w : lexicon_data::kDays) s.insert(w);
   for (const char* w : lexicon_data::kFunctionWords) s.insert(w);
-  for (const char* phrase : lexicon_data::kTimePhrases) {
-    std::string p = phrase;
-    std::size_t start = 0;
-    for (std::size_t k = 0; k <= p.size(); ++k)
-      if (k == p.size() || p[k] == ' ') {
-        s.insert(p.substr(start, k - start));
-        start = k + 1;
-      }
-  }
+  for (const char* phrase : lexicon_data::kTimePhrases)
+    for (std::string_view w : split_on(phrase, ' ')) s.insert(std::string(w));
   return s;
 }
 
 inline NonceWords build_nonce_words() {
   // Classic nonce words first (nouns), then two-syllable CV-CVC stems in a
   // fixed pseudo-random order.
-  static const char* const classic[] = {"blick", "dax",  "wug",   "fep",  "toma", "zib",   "lorp",
+  static const char* const classic[] = {"blick", "dax",  "wug",    "fep",    "toma", "zib",    "lorp",
                                         "pilk",  "modi", "tulver", "gazzer", "zorb", "fendle", "glorp",
-                                        "snib",  "tove", "kiki",  "bouba", "jarb",  "tupa"};
-  static const char* const onsets[] = {"b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v",
-                                       "z", "bl", "br", "dr", "fl", "gr", "kl", "pl", "pr", "sk", "sn",
-                                       "st", "tr", "sp", "gl", "j", "w"};
+                                        "snib",  "tove", "kiki",   "bouba",  "jarb", "tupa"};
+  static const char* const onsets[] = {"b",  "d",  "f",  "g",  "k",  "l",  "m",  "n",  "p",  "r",
+                                       "s",  "t",  "v",  "z",  "bl", "br", "dr", "fl", "gr", "kl",
+                                       "pl", "pr", "sk", "sn", "st", "tr", "sp", "gl", "j",  "w"};
   static const char* const vowels[] = {"a", "e", "i", "o", "u"};
   static const char* const codas[] = {"b", "d", "g", "k", "l", "m", "n", "p", "t", "nd", "mp", "lk", "rk", "sk"};
   constexpr std::uint64_t n_onsets = std::size(onsets), n_vowels = std::size(vowels), n_codas = std::size(codas);
@@ -194,9 +188,12 @@ inline const AdjectiveGroups& adjective_groups() {
     AdjectiveGroups out;
     for (int i = 0; i < int(std::size(lexicon_data::kAdjectives)); ++i) {
       const auto& a = lexicon_data::kAdjectives[i];
-      if (a.kind == AdjectiveKind::descriptive) out.descriptive.push_back(i);
-      else if (a.valence > 0) out.positive.push_back(i);
-      else out.negative.push_back(i);
+      if (a.kind == AdjectiveKind::descriptive)
+        out.descriptive.push_back(i);
+      else if (a.valence > 0)
+        out.positive.push_back(i);
+      else
+        out.negative.push_back(i);
     }
     return out;
   }();

@@ -233,12 +233,12 @@ enum class Frame : std::uint8_t { transitive, intransitive };
 
 struct VerbEntry {
   const char* base;
-  const char* third;       // 3rd person singular present
+  const char* third;  // 3rd person singular present
   const char* past;
   const char* participle;  // past participle
   Frame frame;
-  std::uint8_t subjects;   // NounKind mask of allowed subjects
-  std::uint8_t objects;    // NounKind mask of allowed objects (transitive)
+  std::uint8_t subjects;  // NounKind mask of allowed subjects
+  std::uint8_t objects;   // NounKind mask of allowed objects (transitive)
 };
 
 inline constexpr std::uint8_t kPerson = bit(NounKind::person);
@@ -450,8 +450,8 @@ struct IntensifierEntry {
 };
 
 inline constexpr IntensifierEntry kIntensifiers[] = {
-    {"very", 1.3},  {"really", 1.3},   {"extremely", 1.5}, {"quite", 1.1},   {"rather", 1.05},
-    {"slightly", 0.5}, {"somewhat", 0.7}, {"truly", 1.3},  {"incredibly", 1.5}, {"fairly", 0.9},
+    {"very", 1.3},     {"really", 1.3},   {"extremely", 1.5}, {"quite", 1.1},      {"rather", 1.05},
+    {"slightly", 0.5}, {"somewhat", 0.7}, {"truly", 1.3},     {"incredibly", 1.5}, {"fairly", 0.9},
 };
 
 struct NameEntry {
@@ -460,34 +460,38 @@ struct NameEntry {
 };
 
 inline constexpr NameEntry kNames[] = {
-    {"john", Gender::male},    {"mary", Gender::female}, {"alice", Gender::female}, {"bob", Gender::male},
-    {"david", Gender::male},   {"emma", Gender::female}, {"frank", Gender::male},   {"grace", Gender::female},
-    {"henry", Gender::male},   {"irene", Gender::female}, {"jack", Gender::male},   {"kate", Gender::female},
-    {"leo", Gender::male},     {"nina", Gender::female}, {"oscar", Gender::male},   {"rosa", Gender::female},
-    {"sam", Gender::male},     {"tina", Gender::female}, {"victor", Gender::male},  {"wendy", Gender::female},
+    {"john", Gender::male},  {"mary", Gender::female},  {"alice", Gender::female}, {"bob", Gender::male},
+    {"david", Gender::male}, {"emma", Gender::female},  {"frank", Gender::male},   {"grace", Gender::female},
+    {"henry", Gender::male}, {"irene", Gender::female}, {"jack", Gender::male},    {"kate", Gender::female},
+    {"leo", Gender::male},   {"nina", Gender::female},  {"oscar", Gender::male},   {"rosa", Gender::female},
+    {"sam", Gender::male},   {"tina", Gender::female},  {"victor", Gender::male},  {"wendy", Gender::female},
 };
 
 /// Spatial prepositions taking a place noun ("in the park").
 inline constexpr const char* kPlacePrepositions[] = {"in", "near", "behind", "at", "outside"};
 /// Manner and time adverbs for neutral filler.
-inline constexpr const char* kAdverbs[] = {"quickly", "slowly", "quietly", "loudly", "carefully", "often", "again", "early", "late"};
+inline constexpr const char* kAdverbs[] = {"quickly", "slowly", "quietly", "loudly", "carefully",
+                                           "often",   "again",  "early",   "late"};
 inline constexpr const char* kDays[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
 /// Time phrases usable as a clause-final modifier ("last week").
-inline constexpr const char* kTimePhrases[] = {"yesterday", "today", "last week", "last night", "this morning", "on monday", "on friday", "in the evening"};
+inline constexpr const char* kTimePhrases[] = {"yesterday",    "today",     "last week", "last night",
+                                               "this morning", "on monday", "on friday", "in the evening"};
 
 /// Closed-class words the grammar emits; listed so the vocabulary is closed.
 inline constexpr const char* kFunctionWords[] = {
-    "the", "a", "an", "this", "that", "these", "those", "every", "each", "some", "no", "all", "most",
-    "two", "three", "many", "few", "not", "did", "does", "do", "is", "are", "was", "were", "has",
-    "have", "had", "been", "be", "by", "and", "but", "or", "who", "which", "it", "its", "there",
-    "here", "ever", "never", "also", "like", "unlike", "himself", "herself", "themselves", "itself",
-    "to", "of", "for", "with", "from", "about", "on", "in", "at", "i", "we", "you", "they", "he",
-    "she", "them", "him", "her", "me", "us", "my", "our", "your", "their", "his", "what", "where",
-    "when", "why", "how", "so", "then", "because", "although", "while", "if", "than", "as", "very",
-    "too", "just", "still", "yet", "only", "last", "week", "night", "morning", "evening", "time",
-    "thing", "things", "one", "called", "known", "kind", "sort", "same", "different", "similar",
-    "true", "false", "overall", "however", "honestly", "frankly", "also", "into", "under", "over",
-    "went", "go", "there", "thought", "think", "bit", ".", ",", "?", "!",
+    "the",    "a",       "an",       "this",     "that",    "these",   "those",   "every",      "each",    "some",
+    "no",     "all",     "most",     "two",      "three",   "many",    "few",     "not",        "did",     "does",
+    "do",     "is",      "are",      "was",      "were",    "has",     "have",    "had",        "been",    "be",
+    "by",     "and",     "but",      "or",       "who",     "which",   "it",      "its",        "there",   "here",
+    "ever",   "never",   "also",     "like",     "unlike",  "himself", "herself", "themselves", "itself",  "to",
+    "of",     "for",     "with",     "from",     "about",   "on",      "in",      "at",         "i",       "we",
+    "you",    "they",    "he",       "she",      "them",    "him",     "her",     "me",         "us",      "my",
+    "our",    "your",    "their",    "his",      "what",    "where",   "when",    "why",        "how",     "so",
+    "then",   "because", "although", "while",    "if",      "than",    "as",      "very",       "too",     "just",
+    "still",  "yet",     "only",     "last",     "week",    "night",   "morning", "evening",    "time",    "thing",
+    "things", "one",     "called",   "known",    "kind",    "sort",    "same",    "different",  "similar", "true",
+    "false",  "overall", "however",  "honestly", "frankly", "also",    "into",    "under",      "over",    "went",
+    "go",     "there",   "thought",  "think",    "bit",     ".",       ",",       "?",          "!",
 };
 
 }  // namespace scalora::glue::lexicon_data

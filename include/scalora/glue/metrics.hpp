@@ -27,12 +27,11 @@ namespace scalora::glue {
 namespace detail {
 template <class A, class B>
 void check_pair(const std::vector<A>& predictions, const std::vector<B>& targets) {
-  if (predictions.empty())
-    throw invalid_argument("predictions", argument_problem::empty, "no predictions to score");
+  if (predictions.empty()) throw invalid_argument("predictions", argument_problem::empty, "no predictions to score");
   if (predictions.size() != targets.size())
-    throw invalid_argument("targets", argument_problem::shape_mismatch,
-                           std::to_string(targets.size()) + " targets for " + std::to_string(predictions.size()) +
-                               " predictions");
+    throw invalid_argument(
+        "targets", argument_problem::shape_mismatch,
+        std::to_string(targets.size()) + " targets for " + std::to_string(predictions.size()) + " predictions");
 }
 }  // namespace detail
 
@@ -46,10 +45,14 @@ inline Confusion confusion(const std::vector<int>& predictions, const std::vecto
   Confusion c;
   for (std::size_t i = 0; i < predictions.size(); ++i) {
     const bool p = predictions[i] == positive, t = targets[i] == positive;
-    if (p && t) c.tp += 1;
-    else if (!p && !t) c.tn += 1;
-    else if (p) c.fp += 1;
-    else c.fn += 1;
+    if (p && t)
+      c.tp += 1;
+    else if (!p && !t)
+      c.tn += 1;
+    else if (p)
+      c.fp += 1;
+    else
+      c.fn += 1;
   }
   return c;
 }
@@ -147,9 +150,12 @@ inline MetricSet evaluate(TaskKind task, const std::vector<double>& predictions,
     p[i] = int(std::lround(predictions[i]));
     t[i] = int(std::lround(targets[i]));
   }
-  if (task == TaskKind::cola) m.values = {{"mcc", matthews_corrcoef(p, t)}, {"accuracy", accuracy(p, t)}};
-  else if (task == TaskKind::mrpc) m.values = {{"accuracy", accuracy(p, t)}, {"f1", f1_score(p, t)}};
-  else m.values = {{"accuracy", accuracy(p, t)}};
+  if (task == TaskKind::cola)
+    m.values = {{"mcc", matthews_corrcoef(p, t)}, {"accuracy", accuracy(p, t)}};
+  else if (task == TaskKind::mrpc)
+    m.values = {{"accuracy", accuracy(p, t)}, {"f1", f1_score(p, t)}};
+  else
+    m.values = {{"accuracy", accuracy(p, t)}};
   return m;
 }
 

@@ -28,9 +28,9 @@ namespace scalora::glue {
 
 struct PretrainConfig {
   std::uint64_t seed = 1;
-  std::size_t documents = 20000;          ///< lines of text, 1-3 sentences each
-  std::vector<TaskConfig> relation_facts; ///< tasks whose base geometry is stated (distance setting)
-  double fact_fraction = 0.2;             ///< share of sentences that are facts, when relation_facts is set
+  std::size_t documents = 20000;           ///< lines of text, 1-3 sentences each
+  std::vector<TaskConfig> relation_facts;  ///< tasks whose base geometry is stated (distance setting)
+  double fact_fraction = 0.2;              ///< share of sentences that are facts, when relation_facts is set
 };
 
 class PretrainCorpus {
@@ -47,8 +47,10 @@ class PretrainCorpus {
       Facts f;
       f.config = c;
       const std::uint64_t id = stream_key(c.seed, hash_string(task_name(c.task)));
-      if (c.task == TaskKind::stsb) f.kernel = CosineKernel(c.seed, id, c.items, c.rank_dial, c.shift_rank, Geometry::base);
-      else f.sign = SignRelation(c.seed, id, c.items, c.items, c.rank_dial, c.shift_rank, Geometry::base);
+      if (c.task == TaskKind::stsb)
+        f.kernel = CosineKernel(c.seed, id, c.items, c.rank_dial, c.shift_rank, Geometry::base);
+      else
+        f.sign = SignRelation(c.seed, id, c.items, c.items, c.rank_dial, c.shift_rank, Geometry::base);
       facts_.push_back(std::move(f));
     }
   }
@@ -117,7 +119,8 @@ class PretrainCorpus {
       np.noun = real_noun(int(rng.below(std::size(lexicon_data::kNouns))));
       np.number = rng.bernoulli(0.35) ? Number::plural : Number::singular;
       static const char* const sg[] = {"the", "a", "this", "that", "every", "each", "some", "no"};
-      static const char* const pl[] = {"the", "these", "those", "some", "no", "all", "most", "two", "three", "many", "few"};
+      static const char* const pl[] = {"the",  "these", "those", "some", "no", "all",
+                                       "most", "two",   "three", "many", "few"};
       np.det = np.number == Number::plural ? rng.choice(pl) : rng.choice(sg);
     }
     if (rng.bernoulli(0.15)) np.adjectives.push_back(descriptive_adjective(rng));
@@ -175,12 +178,13 @@ class PretrainCorpus {
       default: {  // real evaluative sentence about a real noun (pre-training-consistent polarity)
         NounPhrase aspect;
         aspect.noun = real_noun(rng.bernoulli(0.5) ? random_noun(rng, NounKind::aspect)
-                                                  : int(rng.below(std::size(lexicon_data::kNouns))));
+                                                   : int(rng.below(std::size(lexicon_data::kNouns))));
         Tokens out = realize(aspect);
         append(out, be_group(tense, Number::singular, negated));
         if (rng.bernoulli(0.3)) out.push_back(rng.choice(lexicon_data::kIntensifiers).word);
         const auto& g = adjective_groups();
-        out.push_back(lexicon_data::kAdjectives[rng.bernoulli(0.5) ? rng.choice(g.positive) : rng.choice(g.negative)].word);
+        out.push_back(
+            lexicon_data::kAdjectives[rng.bernoulli(0.5) ? rng.choice(g.positive) : rng.choice(g.negative)].word);
         return out;
       }
     }
@@ -208,9 +212,12 @@ class PretrainCorpus {
         const double gain = std::max(1.0, std::sqrt(double(f.config.rank_dial)) / 2.0);
         const double s = gain * f.kernel(i, j);
         Tokens out{"the", nonce_words().nouns[std::size_t(i)], "is"};
-        if (s > 0.33) out.push_back("like");
-        else if (s < -0.33) out.push_back("unlike");
-        else append(out, {"a", "bit", "like"});
+        if (s > 0.33)
+          out.push_back("like");
+        else if (s < -0.33)
+          out.push_back("unlike");
+        else
+          append(out, {"a", "bit", "like"});
         append(out, {"the", nonce_words().nouns[std::size_t(j)]});
         return out;
       }
@@ -252,8 +259,10 @@ inline MaskedTokens mask_tokens(const std::vector<int>& ids, int vocab_size, std
     if (!rng.bernoulli(rate)) continue;
     out.labels[k] = ids[k];
     const double u = rng.uniform();
-    if (u < 0.8) out.input_ids[k] = kMaskId;
-    else if (u < 0.9) out.input_ids[k] = kSpecialTokens + int(rng.below(std::uint64_t(vocab_size - kSpecialTokens)));
+    if (u < 0.8)
+      out.input_ids[k] = kMaskId;
+    else if (u < 0.9)
+      out.input_ids[k] = kSpecialTokens + int(rng.below(std::uint64_t(vocab_size - kSpecialTokens)));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // default sizes, and the split router (semantic-record hash, pair hold-out).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,12 +29,18 @@ inline constexpr TaskKind kAllTasks[] = {TaskKind::sst2, TaskKind::cola, TaskKin
 /// "syn-sst2", "syn-cola", ... (also the output directory name).
 inline const char* task_name(TaskKind t) {
   switch (t) {
-    case TaskKind::sst2: return "syn-sst2";
-    case TaskKind::cola: return "syn-cola";
-    case TaskKind::mrpc: return "syn-mrpc";
-    case TaskKind::stsb: return "syn-stsb";
-    case TaskKind::rte: return "syn-rte";
-    case TaskKind::mnli: return "syn-mnli";
+    case TaskKind::sst2:
+      return "syn-sst2";
+    case TaskKind::cola:
+      return "syn-cola";
+    case TaskKind::mrpc:
+      return "syn-mrpc";
+    case TaskKind::stsb:
+      return "syn-stsb";
+    case TaskKind::rte:
+      return "syn-rte";
+    case TaskKind::mnli:
+      return "syn-mnli";
   }
   return "syn-unknown";
 }
@@ -41,12 +48,18 @@ inline const char* task_name(TaskKind t) {
 /// The GLUE task whose file layout the task uses ("SST-2", "CoLA", ...).
 inline const char* glue_layout_name(TaskKind t) {
   switch (t) {
-    case TaskKind::sst2: return "SST-2";
-    case TaskKind::cola: return "CoLA";
-    case TaskKind::mrpc: return "MRPC";
-    case TaskKind::stsb: return "STS-B";
-    case TaskKind::rte: return "RTE";
-    case TaskKind::mnli: return "MNLI";
+    case TaskKind::sst2:
+      return "SST-2";
+    case TaskKind::cola:
+      return "CoLA";
+    case TaskKind::mrpc:
+      return "MRPC";
+    case TaskKind::stsb:
+      return "STS-B";
+    case TaskKind::rte:
+      return "RTE";
+    case TaskKind::mnli:
+      return "MNLI";
   }
   return "?";
 }
@@ -65,8 +78,9 @@ inline TaskKind parse_task(std::string_view text, const std::string& argument = 
     if (s == n) return t;
   }
   throw invalid_argument(argument, argument_problem::out_of_range,
-                         "unknown task '" + std::string(text) + "' (expected syn-sst2, syn-cola, syn-mrpc, "
-                         "syn-stsb, syn-rte or syn-mnli)");
+                         "unknown task '" + std::string(text) +
+                             "' (expected syn-sst2, syn-cola, syn-mrpc, "
+                             "syn-stsb, syn-rte or syn-mnli)");
 }
 
 inline bool is_pair_task(TaskKind t) { return t != TaskKind::sst2 && t != TaskKind::cola; }
@@ -87,7 +101,8 @@ inline const char* nli_label_text(TaskKind t, int label) {
 enum class Split { train, dev, test, dev_mismatched, test_mismatched };
 
 inline std::vector<Split> task_splits(TaskKind t) {
-  if (t == TaskKind::mnli) return {Split::train, Split::dev, Split::dev_mismatched, Split::test, Split::test_mismatched};
+  if (t == TaskKind::mnli)
+    return {Split::train, Split::dev, Split::dev_mismatched, Split::test, Split::test_mismatched};
   return {Split::train, Split::dev, Split::test};
 }
 
@@ -95,11 +110,16 @@ inline std::vector<Split> task_splits(TaskKind t) {
 inline const char* split_file_stem(TaskKind t, Split s) {
   const bool mnli = t == TaskKind::mnli;
   switch (s) {
-    case Split::train: return "train";
-    case Split::dev: return mnli ? "dev_matched" : "dev";
-    case Split::test: return mnli ? "test_matched" : "test";
-    case Split::dev_mismatched: return "dev_mismatched";
-    case Split::test_mismatched: return "test_mismatched";
+    case Split::train:
+      return "train";
+    case Split::dev:
+      return mnli ? "dev_matched" : "dev";
+    case Split::test:
+      return mnli ? "test_matched" : "test";
+    case Split::dev_mismatched:
+      return "dev_mismatched";
+    case Split::test_mismatched:
+      return "test_mismatched";
   }
   return "?";
 }
@@ -107,25 +127,25 @@ inline const char* split_file_stem(TaskKind t, Split s) {
 /// One example: what a GLUE reader returns, plus generator provenance.
 struct Example {
   std::string sentence1;
-  std::string sentence2;       ///< empty for single-sentence tasks
-  double label = 0;            ///< class index (see nli_label_text) or score in [0, 5]
-  double clean_label = 0;      ///< label before noise (equals label when noise is off)
-  bool has_label = true;       ///< false for unlabeled GLUE test files
-  std::string family;          ///< template family or violation type (CoLA source, STS-B/MNLI genre)
-  std::uint64_t record = 0;    ///< hash of the semantic record (0 when read from a file)
-  int item_a = -1, item_b = -1;///< the relation's nonce items, -1 when the example has none
+  std::string sentence2;         ///< empty for single-sentence tasks
+  double label = 0;              ///< class index (see nli_label_text) or score in [0, 5]
+  double clean_label = 0;        ///< label before noise (equals label when noise is off)
+  bool has_label = true;         ///< false for unlabeled GLUE test files
+  std::string family;            ///< template family or violation type (CoLA source, STS-B/MNLI genre)
+  std::uint64_t record = 0;      ///< hash of the semantic record (0 when read from a file)
+  int item_a = -1, item_b = -1;  ///< the relation's nonce items, -1 when the example has none
 };
 
 /// Generator knobs. Zero sizes and items mean "task default".
 struct TaskConfig {
   TaskKind task = TaskKind::stsb;
   std::uint64_t seed = 1;
-  int rank_dial = 16;               ///< m: width of the relation's factors (classes for syn-mrpc)
-  int items = 0;                    ///< K: nonce items per side of the relation (0: task default)
-  double label_noise = 0;           ///< flip probability; for syn-stsb the Gaussian sigma of the score
-  double relational_fraction = 1;   ///< share of examples decided by the relation (rest: low-rank control)
-  double holdout_fraction = 0.2;    ///< relation pairs reserved for dev/test (matrix completion)
-  int shift_rank = -1;              ///< distance from pre-training: -1 off, else rank of Z1 - Z0
+  int rank_dial = 16;              ///< m: width of the relation's factors (classes for syn-mrpc)
+  int items = 0;                   ///< K: nonce items per side of the relation (0: task default)
+  double label_noise = 0;          ///< flip probability; for syn-stsb the Gaussian sigma of the score
+  double relational_fraction = 1;  ///< share of examples decided by the relation (rest: low-rank control)
+  double holdout_fraction = 0.2;   ///< relation pairs reserved for dev/test (matrix completion)
+  int shift_rank = -1;             ///< distance from pre-training: -1 off, else rank of Z1 - Z0
   std::size_t train_size = 0, dev_size = 0, test_size = 0;
 };
 
@@ -136,21 +156,30 @@ struct SplitSizes {
 /// CI-size defaults (512-2,000 training examples).
 inline SplitSizes ci_sizes(TaskKind t) {
   switch (t) {
-    case TaskKind::mrpc: return {1500, 400, 400};
-    case TaskKind::rte: return {1000, 300, 300};
-    default: return {2000, 500, 500};
+    case TaskKind::mrpc:
+      return {1500, 400, 400};
+    case TaskKind::rte:
+      return {1000, 300, 300};
+    default:
+      return {2000, 500, 500};
   }
 }
 
 /// "GLUE-mirror" sizes: GLUE's train/dev sizes (MNLI capped at 50 k), test = dev.
 inline SplitSizes glue_mirror_sizes(TaskKind t) {
   switch (t) {
-    case TaskKind::sst2: return {67349, 872, 872};
-    case TaskKind::cola: return {8551, 1043, 1043};
-    case TaskKind::mrpc: return {3668, 408, 408};
-    case TaskKind::stsb: return {5749, 1500, 1500};
-    case TaskKind::rte: return {2490, 277, 277};
-    case TaskKind::mnli: return {50000, 9815, 9815};
+    case TaskKind::sst2:
+      return {67349, 872, 872};
+    case TaskKind::cola:
+      return {8551, 1043, 1043};
+    case TaskKind::mrpc:
+      return {3668, 408, 408};
+    case TaskKind::stsb:
+      return {5749, 1500, 1500};
+    case TaskKind::rte:
+      return {2490, 277, 277};
+    case TaskKind::mnli:
+      return {50000, 9815, 9815};
   }
   return {0, 0, 0};
 }
@@ -158,9 +187,12 @@ inline SplitSizes glue_mirror_sizes(TaskKind t) {
 /// Default K per task, and the largest K the nonce block allows.
 inline int default_items(TaskKind t) {
   switch (t) {
-    case TaskKind::mrpc: return 256;
-    case TaskKind::stsb: return 128;
-    default: return 64;
+    case TaskKind::mrpc:
+      return 256;
+    case TaskKind::stsb:
+      return 128;
+    default:
+      return 64;
   }
 }
 inline int max_items(TaskKind t) { return (t == TaskKind::sst2 || t == TaskKind::cola) ? 256 : 512; }
@@ -189,8 +221,8 @@ inline TaskConfig resolved(TaskConfig c) {
   if (!(c.holdout_fraction >= 0 && c.holdout_fraction <= 0.9))
     bad("holdout_fraction", "must be in [0, 0.9], got " + std::to_string(c.holdout_fraction));
   if (c.shift_rank < -1 || c.shift_rank > kMaxRankDial)
-    bad("shift_rank", "must be -1 (off) or in [0, " + std::to_string(kMaxRankDial) + "], got " +
-                          std::to_string(c.shift_rank));
+    bad("shift_rank",
+        "must be -1 (off) or in [0, " + std::to_string(kMaxRankDial) + "], got " + std::to_string(c.shift_rank));
   const SplitSizes d = ci_sizes(c.task);
   if (c.train_size == 0) c.train_size = d.train;
   if (c.dev_size == 0) c.dev_size = d.dev;
@@ -203,10 +235,13 @@ inline TaskConfig resolved(TaskConfig c) {
 
 inline std::size_t split_size(const TaskConfig& resolved_config, Split s) {
   switch (s) {
-    case Split::train: return resolved_config.train_size;
+    case Split::train:
+      return resolved_config.train_size;
     case Split::dev:
-    case Split::dev_mismatched: return resolved_config.dev_size;
-    default: return resolved_config.test_size;
+    case Split::dev_mismatched:
+      return resolved_config.dev_size;
+    default:
+      return resolved_config.test_size;
   }
 }
 
@@ -272,6 +307,16 @@ class TaskImpl {
  protected:
   bool relational_draw(Stream& rng) const { return rng.bernoulli(config_.relational_fraction); }
 
+  /// The task's K x K sign relation: width rank_dial, shifted when shift_rank >= 0.
+  SignRelation sign_relation() const {
+    return SignRelation(config_.seed, task_id_, config_.items, config_.items, config_.rank_dial, config_.shift_rank);
+  }
+
+  /// Reserves holdout_fraction of the relation pairs for dev/test.
+  void hold_out_pairs(bool symmetric) {
+    router_ = SplitRouter(PairHoldout(config_.seed, task_id_, config_.holdout_fraction, symmetric));
+  }
+
   TaskConfig config_;
   std::uint64_t task_id_;
   SplitRouter router_;
@@ -295,14 +340,56 @@ std::pair<int, int> pick_pair(Stream& rng, const Relation& relation, int left_it
     }
   }
   throw invalid_argument("items", argument_problem::out_of_range,
-                         "the relation has (almost) no pair with value " + std::to_string(value) +
-                             "; use more items");
+                         "the relation has (almost) no pair with value " + std::to_string(value) + "; use more items");
 }
+
+/// An example with clean label `label`; item_a, item_b are the relation's pair (-1: none).
+inline Example make_example(std::string sentence1, std::string sentence2, double label, std::string family,
+                            std::uint64_t record, int item_a = -1, int item_b = -1) {
+  Example e;
+  e.sentence1 = std::move(sentence1);
+  e.sentence2 = std::move(sentence2);
+  e.label = e.clean_label = label;
+  e.family = std::move(family);
+  e.record = record;
+  e.item_a = item_a;
+  e.item_b = item_b;
+  return e;
+}
+
+/// A 24-bit id of a phrase's surface, for record hashes.
+inline std::int64_t phrase_id(const NounPhrase& np) { return std::int64_t(hash_string(join(realize(np))) & 0xffffff); }
 
 /// Appends "." and joins.
 inline std::string sentence_text(Tokens tokens) {
   tokens.push_back(".");
   return join(tokens);
+}
+
+/// A nonce substitution (syn-mrpc, syn-stsb): an event about nonce noun i and
+/// a meaning-preserving paraphrase of it about nonce noun j. The record is the
+/// unordered pair plus the event.
+struct Substitution {
+  int i, j;
+  Event event;
+  std::uint64_t record;
+};
+
+inline Substitution draw_substitution(Stream& rng, std::uint64_t task_id, int i, int j) {
+  Substitution s{i, j, random_event(rng, NounKind::artifact), 0};
+  s.record = record_hash(
+      task_id, {0, std::min(i, j), std::max(i, j), s.event.verb, phrase_id(s.event.agent), int(s.event.tense)});
+  return s;
+}
+
+/// The two sentences, in two different forms (drawn after acceptance).
+inline Example realize_substitution(Stream& rng, const Substitution& s, double label) {
+  NounPhrase a, b;
+  a.noun = nonce_noun(s.i);
+  b.noun = nonce_noun(s.j);
+  const auto [f1, f2] = two_forms(rng);
+  return make_example(sentence_text(realize_event(s.event, a, f1)), sentence_text(realize_event(s.event, b, f2)), label,
+                      "relational", s.record, s.i, s.j);
 }
 
 }  // namespace scalora::glue::detail

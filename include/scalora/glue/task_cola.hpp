@@ -19,8 +19,8 @@ namespace scalora::glue::detail {
 class ColaTask final : public TaskImpl {
  public:
   explicit ColaTask(const TaskConfig& c)
-      : TaskImpl(c), selection_(c.seed, task_id_, c.items, c.items, c.rank_dial, c.shift_rank) {
-    router_ = SplitRouter(PairHoldout(c.seed, task_id_, c.holdout_fraction, false));
+      : TaskImpl(c), selection_(sign_relation()) {
+    hold_out_pairs(false);
   }
 
   /// 1 when nonce verb v selects nonce noun n as its object.
@@ -35,12 +35,7 @@ class ColaTask final : public TaskImpl {
     const int family = int(rng.below(std::size(kFamilies)));
     const std::uint64_t record = record_hash(task_id_, {1, family, label, std::int64_t(rng.next() >> 1)});
     if (router_.route(record, -1, -1) != target) return std::nullopt;
-    Example e;
-    e.sentence1 = sentence_text(structural(rng, family, label == 1));
-    e.label = e.clean_label = label;
-    e.family = kFamilies[family];
-    e.record = record;
-    return e;
+    return make_example(sentence_text(structural(rng, family, label == 1)), "", label, kFamilies[family], record);
   }
 
  private:
@@ -49,8 +44,7 @@ class ColaTask final : public TaskImpl {
     const NounPhrase agent = random_person(rng);
     const Tense tense = rng.bernoulli(0.6) ? Tense::past : Tense::present;
     const bool negated = rng.bernoulli(0.2);
-    const std::uint64_t record =
-        record_hash(task_id_, {0, verb, noun, int(hash_string(join(realize(agent))) & 0xffffff), int(tense), negated});
+    const std::uint64_t record = record_hash(task_id_, {0, verb, noun, phrase_id(agent), int(tense), negated});
     if (router_.route(record, verb, noun) != target) return std::nullopt;
 
     NounPhrase object;
@@ -59,14 +53,7 @@ class ColaTask final : public TaskImpl {
     const Tokens tail = neutral_tail(rng);
     Tokens out = rng.bernoulli(0.25) ? passive_clause(object, nonce_verb(verb), tense, negated, agent, tail)
                                      : active_clause(agent, nonce_verb(verb), tense, negated, &object, tail);
-    Example e;
-    e.sentence1 = sentence_text(out);
-    e.label = e.clean_label = label;
-    e.family = "relational";
-    e.record = record;
-    e.item_a = verb;
-    e.item_b = noun;
-    return e;
+    return make_example(sentence_text(out), "", label, "relational", record, verb, noun);
   }
 
   static NounPhrase common_np(Stream& rng, NounKind kind, Number number, const char* det = "the") {
@@ -167,10 +154,12 @@ class ColaTask final : public TaskImpl {
         if (shape == 0) {  // no N ever V-ed / the N ever V-ed
           out = {ok ? "no" : (rng.bernoulli(0.5) ? "the" : "every"),
                  lexicon_data::kNouns[random_noun(rng, NounKind::person)].singular, "ever", entry.past};
-        } else {           // N did not ever V / N did also ever V
+        } else {  // N did not ever V / N did also ever V
           out = realize(random_person(rng, false));
-          if (ok) append(out, {"did", "not", "ever", entry.base});
-          else append(out, {rng.bernoulli(0.5) ? "often" : "also", "ever", entry.past});
+          if (ok)
+            append(out, {"did", "not", "ever", entry.base});
+          else
+            append(out, {rng.bernoulli(0.5) ? "often" : "also", "ever", entry.past});
         }
         append(out, obj);
         return out;

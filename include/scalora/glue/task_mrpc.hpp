@@ -23,7 +23,7 @@ namespace scalora::glue::detail {
 class MrpcTask final : public TaskImpl {
  public:
   explicit MrpcTask(const TaskConfig& c) : TaskImpl(c), classes_(c.seed, task_id_, c.items, c.rank_dial) {
-    router_ = SplitRouter(PairHoldout(c.seed, task_id_, c.holdout_fraction, true));
+    hold_out_pairs(true);
   }
 
   const SynonymClasses& relation() const { return classes_; }
@@ -64,27 +64,11 @@ class MrpcTask final : public TaskImpl {
     } else {
       while (classes_(i, j) == 1) j = int(rng.below(std::uint64_t(K)));
     }
-    const Event event = random_event(rng, NounKind::artifact);
-    const std::uint64_t record = record_hash(
-        task_id_, {0, std::min(i, j), std::max(i, j), event.verb,
-                   std::int64_t(hash_string(join(realize(event.agent))) & 0xffffff), int(event.tense)});
+    const Substitution pair = draw_substitution(rng, task_id_, i, j);
     const bool use_pairs = router_.holdout().fraction() > 0;
     const bool held_out = use_pairs && held_out_pair(i, j);
-    if (router_.route_decided(record, use_pairs, held_out) != target) return std::nullopt;
-
-    NounPhrase a, b;
-    a.noun = nonce_noun(i);
-    b.noun = nonce_noun(j);
-    const auto [f1, f2] = two_forms(rng);
-    Example e;
-    e.sentence1 = sentence_text(realize_event(event, a, f1));
-    e.sentence2 = sentence_text(realize_event(event, b, f2));
-    e.label = e.clean_label = label;
-    e.family = "relational";
-    e.record = record;
-    e.item_a = i;
-    e.item_b = j;
-    return e;
+    if (router_.route_decided(pair.record, use_pairs, held_out) != target) return std::nullopt;
+    return realize_substitution(rng, pair, label);
   }
 
   std::optional<Example> roles(Stream& rng, Split target, int label) const {
@@ -92,21 +76,15 @@ class MrpcTask final : public TaskImpl {
     NounPhrase patient = random_person(rng);
     while (join(realize(patient)) == join(realize(event.agent))) patient = random_person(rng);
     const std::uint64_t record =
-        record_hash(task_id_, {1, label, event.verb, std::int64_t(hash_string(join(realize(event.agent))) & 0xffffff),
-                               std::int64_t(hash_string(join(realize(patient))) & 0xffffff)});
+        record_hash(task_id_, {1, label, event.verb, phrase_id(event.agent), phrase_id(patient)});
     if (router_.route(record, -1, -1) != target) return std::nullopt;
 
     const auto [f1, f2] = two_forms(rng);
     Event swapped = event;
     if (label == 0) swapped.agent = patient;
     const NounPhrase& patient2 = label == 0 ? event.agent : patient;
-    Example e;
-    e.sentence1 = sentence_text(realize_event(event, patient, f1));
-    e.sentence2 = sentence_text(realize_event(swapped, patient2, f2));
-    e.label = e.clean_label = label;
-    e.family = "roles";
-    e.record = record;
-    return e;
+    return make_example(sentence_text(realize_event(event, patient, f1)),
+                        sentence_text(realize_event(swapped, patient2, f2)), label, "roles", record);
   }
 
   SynonymClasses classes_;

@@ -32,12 +32,16 @@ struct Genre {
 inline const std::vector<Genre>& nli_genres() {
   static const std::vector<Genre> genres = {
       {"farm", {"farmer", "hunter", "worker"}, {"farm", "barn", "village", "hill", "garden"}},
-      {"city", {"driver", "officer", "clerk", "manager", "customer"}, {"city", "street", "station", "market", "shop", "office"}},
+      {"city",
+       {"driver", "officer", "clerk", "manager", "customer"},
+       {"city", "street", "station", "market", "shop", "office"}},
       {"school", {"teacher", "student", "child", "boy", "girl"}, {"school", "library", "hall", "park"}},
       {"kitchen", {"cook", "chef", "baker", "waiter", "guest"}, {"kitchen", "hotel", "market", "house"}},
       {"travel", {"pilot", "tourist", "visitor", "driver"}, {"airport", "hotel", "station", "island", "bridge"}},
       {"sea", {"sailor", "hunter", "soldier"}, {"harbor", "beach", "island", "lake", "river"}},
-      {"arts", {"artist", "painter", "singer", "dancer", "actor", "poet", "author"}, {"museum", "hall", "castle", "church"}},
+      {"arts",
+       {"artist", "painter", "singer", "dancer", "actor", "poet", "author"},
+       {"museum", "hall", "castle", "church"}},
   };
   return genres;
 }
@@ -47,11 +51,12 @@ class NliTask final : public TaskImpl {
  public:
   /// Contexts: object/subject position, upward or downward.
   enum Context { object_up, object_down, subject_a, subject_no, subject_every };
-  static constexpr const char* kContextNames[] = {"object", "object_negated", "subject_a", "subject_no", "subject_every"};
+  static constexpr const char* kContextNames[] = {"object", "object_negated", "subject_a", "subject_no",
+                                                  "subject_every"};
 
   explicit NliTask(const TaskConfig& c)
-      : TaskImpl(c), hyponym_(c.seed, task_id_, c.items, c.items, c.rank_dial, c.shift_rank) {
-    router_ = SplitRouter(PairHoldout(c.seed, task_id_, c.holdout_fraction, false));
+      : TaskImpl(c), hyponym_(sign_relation()) {
+    hold_out_pairs(false);
   }
 
   /// 1 when "every i is a j".
@@ -105,8 +110,7 @@ class NliTask final : public TaskImpl {
     const bool object = context == object_up || context == object_down;
     const NounPhrase agent = random_person(rng);
     const int verb = object ? object_verb(rng) : rng.choice(verbs_with_frame(Frame::intransitive));
-    const std::uint64_t record = record_hash(
-        task_id_, {0, ph.first, ph.second, int(context), verb, std::int64_t(hash_string(join(realize(agent))) & 0xffffff)});
+    const std::uint64_t record = record_hash(task_id_, {0, ph.first, ph.second, int(context), verb, phrase_id(agent)});
     if (router_.route(record, ab.first, ab.second) != target) return std::nullopt;
 
     const Tokens tail = neutral_tail(rng);
@@ -115,15 +119,8 @@ class NliTask final : public TaskImpl {
     const int distractor = int(rng.below(3));  // none, before, after
     if (distractor == 1) premise = sentence_text(neutral_clause(rng)) + " " + premise;
     if (distractor == 2) premise += " " + sentence_text(neutral_clause(rng));
-    Example e;
-    e.sentence1 = premise;
-    e.sentence2 = sentence_text(clause(context, positive, ph.second, agent, verb, tail));
-    e.label = e.clean_label = label;
-    e.family = kContextNames[context];
-    e.record = record;
-    e.item_a = ph.first;
-    e.item_b = ph.second;
-    return e;
+    return make_example(premise, sentence_text(clause(context, positive, ph.second, agent, verb, tail)), label,
+                        kContextNames[context], record, ph.first, ph.second);
   }
 
   std::optional<Example> mnli(Stream& rng, Split target) const {
@@ -139,23 +136,16 @@ class NliTask final : public TaskImpl {
     agent.number = rng.bernoulli(0.3) ? Number::plural : Number::singular;
     const int verb = object ? object_verb(rng) : rng.choice(verbs_with_frame(Frame::intransitive));
     const std::uint64_t record =
-        record_hash(task_id_, {1, ph.first, ph.second, object, premise_positive, flip, genre, verb,
-                               std::int64_t(hash_string(join(realize(agent))) & 0xffffff)});
+        record_hash(task_id_, {1, ph.first, ph.second, object, premise_positive, flip, genre, verb, phrase_id(agent)});
     if (router_.route(record, ab.first, ab.second, genre >= kMatchedGenres) != target) return std::nullopt;
 
     Tokens tail;
     if (rng.bernoulli(0.7)) tail = {rng.choice(lexicon_data::kPlacePrepositions), "the", rng.choice(g.places)};
     if (rng.bernoulli(0.3)) append(tail, time_phrase(rng));
     const Context shape = object ? object_up : subject_a;
-    Example e;
-    e.sentence1 = sentence_text(clause(shape, premise_positive, ph.first, agent, verb, tail));
-    e.sentence2 = sentence_text(clause(shape, premise_positive != flip, ph.second, agent, verb, tail));
-    e.label = e.clean_label = label;
-    e.family = g.name;
-    e.record = record;
-    e.item_a = ph.first;
-    e.item_b = ph.second;
-    return e;
+    return make_example(sentence_text(clause(shape, premise_positive, ph.first, agent, verb, tail)),
+                        sentence_text(clause(shape, premise_positive != flip, ph.second, agent, verb, tail)), label,
+                        g.name, record, ph.first, ph.second);
   }
 
   SignRelation hyponym_;

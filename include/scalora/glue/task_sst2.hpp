@@ -19,8 +19,8 @@ namespace scalora::glue::detail {
 class Sst2Task final : public TaskImpl {
  public:
   explicit Sst2Task(const TaskConfig& c)
-      : TaskImpl(c), polarity_(c.seed, task_id_, c.items, c.items, c.rank_dial, c.shift_rank) {
-    router_ = SplitRouter(PairHoldout(c.seed, task_id_, c.holdout_fraction, false));
+      : TaskImpl(c), polarity_(sign_relation()) {
+    hold_out_pairs(false);
   }
 
   /// Contextual polarity of nonce adjective a with nonce noun n (1 positive).
@@ -71,14 +71,7 @@ class Sst2Task final : public TaskImpl {
       out.push_back("but");
       append(out, core);
     }
-    Example e;
-    e.sentence1 = sentence_text(out);
-    e.label = e.clean_label = label;
-    e.family = "relational";
-    e.record = record;
-    e.item_a = adjective;
-    e.item_b = noun;
-    return e;
+    return make_example(sentence_text(out), "", label, "relational", record, adjective, noun);
   }
 
   std::optional<Example> lexical(Stream& rng, Split target, int label) const {
@@ -120,8 +113,10 @@ class Sst2Task final : public TaskImpl {
       for (int k = 0; k < n; ++k) {
         const Clause& c = clauses[std::size_t(k)];
         if (k > 0) {
-          if (c.but) out.push_back("but");
-          else append(out, {",", "and"});
+          if (c.but)
+            out.push_back("but");
+          else
+            append(out, {",", "and"});
         }
         NounPhrase subject;
         subject.noun = real_noun(c.aspect);
@@ -134,12 +129,7 @@ class Sst2Task final : public TaskImpl {
         append(out, {",", "and"});
         append(out, neutral_clause(rng));
       }
-      Example e;
-      e.sentence1 = sentence_text(out);
-      e.label = e.clean_label = label;
-      e.family = "lexical";
-      e.record = record;
-      return e;
+      return make_example(sentence_text(out), "", label, "lexical", record);
     }
     return std::nullopt;
   }

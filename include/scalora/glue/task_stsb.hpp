@@ -28,14 +28,12 @@ class StsbTask final : public TaskImpl {
       : TaskImpl(c),
         kernel_(c.seed, task_id_, c.items, c.rank_dial, c.shift_rank),
         gain_(std::max(1.0, std::sqrt(double(c.rank_dial)) / 2.0)) {
-    router_ = SplitRouter(PairHoldout(c.seed, task_id_, c.holdout_fraction, true));
+    hold_out_pairs(true);
   }
 
   const CosineKernel& relation() const { return kernel_; }
   /// The clean score of the relational family for nonce nouns i, j.
-  double score(int i, int j) const {
-    return round_score(2.5 + 2.5 * std::clamp(gain_ * kernel_(i, j), -1.0, 1.0));
-  }
+  double score(int i, int j) const { return round_score(2.5 + 2.5 * std::clamp(gain_ * kernel_(i, j), -1.0, 1.0)); }
 
   std::optional<Example> attempt(Stream& rng, Split target) const override {
     return relational_draw(rng) ? relational(rng, target) : slots(rng, target);
@@ -47,25 +45,9 @@ class StsbTask final : public TaskImpl {
     const int i = int(rng.below(std::uint64_t(K)));
     int j = i;
     while (j == i) j = int(rng.below(std::uint64_t(K)));
-    const Event event = random_event(rng, NounKind::artifact);
-    const std::uint64_t record = record_hash(
-        task_id_, {0, std::min(i, j), std::max(i, j), event.verb,
-                   std::int64_t(hash_string(join(realize(event.agent))) & 0xffffff), int(event.tense)});
-    if (router_.route(record, i, j) != target) return std::nullopt;
-
-    NounPhrase a, b;
-    a.noun = nonce_noun(i);
-    b.noun = nonce_noun(j);
-    const auto [f1, f2] = two_forms(rng);
-    Example e;
-    e.sentence1 = sentence_text(realize_event(event, a, f1));
-    e.sentence2 = sentence_text(realize_event(event, b, f2));
-    e.label = e.clean_label = score(i, j);
-    e.family = "relational";
-    e.record = record;
-    e.item_a = i;
-    e.item_b = j;
-    return e;
+    const Substitution pair = draw_substitution(rng, task_id_, i, j);
+    if (router_.route(pair.record, i, j) != target) return std::nullopt;
+    return realize_substitution(rng, pair, score(i, j));
   }
 
   std::optional<Example> slots(Stream& rng, Split target) const {
@@ -84,25 +66,20 @@ class StsbTask final : public TaskImpl {
       while (object2.noun.singular == object.noun.singular)
         object2.noun = real_noun(random_noun(rng, NounKind::artifact));
     if (!same_place) {
-      if (first.place.empty()) second.place = place_phrase(rng);
+      if (first.place.empty())
+        second.place = place_phrase(rng);
       else
         while (second.place == first.place) second.place = place_phrase(rng);
     }
     const double clean =
         round_score(5.0 * (0.3 * same_agent + 0.3 * same_verb + 0.25 * same_object + 0.15 * same_place));
     const std::uint64_t record =
-        record_hash(task_id_, {1, first.verb, second.verb, std::int64_t(hash_string(join(realize(first.agent)))),
-                               std::int64_t(hash_string(join(realize(second.agent)))),
+        record_hash(task_id_, {1, first.verb, second.verb, phrase_id(first.agent), phrase_id(second.agent),
                                std::int64_t(hash_string(object.noun.singular + object2.noun.singular))});
     if (router_.route(record, -1, -1) != target) return std::nullopt;
     const auto [f1, f2] = two_forms(rng);
-    Example e;
-    e.sentence1 = sentence_text(realize_event(first, object, f1));
-    e.sentence2 = sentence_text(realize_event(second, object2, f2));
-    e.label = e.clean_label = clean;
-    e.family = "slots";
-    e.record = record;
-    return e;
+    return make_example(sentence_text(realize_event(first, object, f1)),
+                        sentence_text(realize_event(second, object2, f2)), clean, "slots", record);
   }
 
   CosineKernel kernel_;

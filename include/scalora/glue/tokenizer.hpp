@@ -37,8 +37,8 @@ inline std::vector<std::string> basic_tokenize(std::string_view text) {
     const unsigned char c = static_cast<unsigned char>(ch);
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
       flush();
-    } else if (c < 0x80 && ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-                            (c >= 123 && c <= 126))) {
+    } else if (c < 0x80 &&
+               ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))) {
       flush();
       out.emplace_back(1, ch);
     } else {
@@ -56,7 +56,7 @@ struct Encoding {
   std::vector<int> attention_mask;  ///< 1 for real tokens, 0 for padding
   int length = 0;                   ///< real tokens including specials
   bool truncated = false;
-  int unknown = 0;                  ///< words mapped to [UNK]
+  int unknown = 0;  ///< words mapped to [UNK]
 };
 
 class Vocabulary {
@@ -85,7 +85,8 @@ class Vocabulary {
 
   /// Specials plus the `max_words` most frequent words of `texts` (after
   /// basic_tokenize) that occur at least `min_count` times; ties by byte order.
-  static Vocabulary from_texts(const std::vector<std::string>& texts, std::size_t max_words, std::size_t min_count = 1) {
+  static Vocabulary from_texts(const std::vector<std::string>& texts, std::size_t max_words,
+                               std::size_t min_count = 1) {
     std::map<std::string, std::size_t> counts;
     for (const auto& t : texts)
       for (auto& w : basic_tokenize(t)) ++counts[w];
@@ -125,8 +126,9 @@ class Vocabulary {
       const std::string tok(text.substr(start, end - start));
       if (line < std::size_t(kSpecialTokens)) {
         if (tok != v.tokens_[line])
-          throw invalid_argument("text", argument_problem::out_of_range,
-                                 "line " + std::to_string(line + 1) + " must be " + v.tokens_[line] + ", got '" + tok + "'");
+          throw invalid_argument(
+              "text", argument_problem::out_of_range,
+              "line " + std::to_string(line + 1) + " must be " + v.tokens_[line] + ", got '" + tok + "'");
       } else if (!tok.empty()) {
         v.add(tok);
       }
@@ -162,16 +164,18 @@ class Vocabulary {
     const bool pair = !s2.empty();
     const int specials = pair ? 3 : 2;
     if (max_length < specials + (pair ? 2 : 1))
-      throw invalid_argument("max_length", argument_problem::out_of_range,
-                             "must be at least " + std::to_string(specials + (pair ? 2 : 1)) + ", got " +
-                                 std::to_string(max_length));
+      throw invalid_argument(
+          "max_length", argument_problem::out_of_range,
+          "must be at least " + std::to_string(specials + (pair ? 2 : 1)) + ", got " + std::to_string(max_length));
     Encoding e;
     std::vector<int> a = ids(s1, &e.unknown);
     std::vector<int> b = pair ? ids(s2, &e.unknown) : std::vector<int>{};
     while (int(a.size() + b.size()) + specials > max_length) {
       e.truncated = true;
-      if (b.size() >= a.size() && !b.empty()) b.pop_back();
-      else a.pop_back();
+      if (b.size() >= a.size() && !b.empty())
+        b.pop_back();
+      else
+        a.pop_back();
     }
     e.input_ids.push_back(kClsId);
     e.input_ids.insert(e.input_ids.end(), a.begin(), a.end());

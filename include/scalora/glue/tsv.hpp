@@ -22,6 +22,7 @@
 
 #include "scalora/error.hpp"
 #include "scalora/glue/task.hpp"
+#include "scalora/glue/text.hpp"
 
 namespace scalora::glue {
 
@@ -76,14 +77,21 @@ inline std::string tsv_text(TaskKind task, Split split, const std::vector<Exampl
   const char* clean_header = with_clean_label ? "\tclean_label" : "";
   const bool mnli_annotated = task == TaskKind::mnli && split != Split::train;
   switch (task) {
-    case TaskKind::cola: break;  // no header
-    case TaskKind::sst2: os << "sentence\tlabel" << clean_header << '\n'; break;
-    case TaskKind::mrpc: os << "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String" << clean_header << '\n'; break;
+    case TaskKind::cola:
+      break;  // no header
+    case TaskKind::sst2:
+      os << "sentence\tlabel" << clean_header << '\n';
+      break;
+    case TaskKind::mrpc:
+      os << "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String" << clean_header << '\n';
+      break;
     case TaskKind::stsb:
       os << "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore" << clean_header
          << '\n';
       break;
-    case TaskKind::rte: os << "index\tsentence1\tsentence2\tlabel" << clean_header << '\n'; break;
+    case TaskKind::rte:
+      os << "index\tsentence1\tsentence2\tlabel" << clean_header << '\n';
+      break;
     case TaskKind::mnli:
       os << "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
             "sentence2_parse\tsentence1\tsentence2\t"
@@ -101,17 +109,21 @@ inline std::string tsv_text(TaskKind task, Split split, const std::vector<Exampl
       case TaskKind::cola:
         os << e.family << '\t' << label << '\t' << (label == "0" ? "*" : "") << '\t' << e.sentence1;
         break;
-      case TaskKind::sst2: os << e.sentence1 << '\t' << label; break;
+      case TaskKind::sst2:
+        os << e.sentence1 << '\t' << label;
+        break;
       case TaskKind::mrpc:
         os << label << '\t' << 2 * i + 1 << '\t' << 2 * i + 2 << '\t' << e.sentence1 << '\t' << e.sentence2;
         break;
       case TaskKind::stsb:
         os << i << '\t' << e.family << "\t-\t-\t-\t-\t-\t" << e.sentence1 << '\t' << e.sentence2 << '\t' << label;
         break;
-      case TaskKind::rte: os << i << '\t' << e.sentence1 << '\t' << e.sentence2 << '\t' << label; break;
+      case TaskKind::rte:
+        os << i << '\t' << e.sentence1 << '\t' << e.sentence2 << '\t' << label;
+        break;
       case TaskKind::mnli:
-        os << i << '\t' << i << '\t' << i << '\t' << e.family << "\t-\t-\t-\t-\t" << e.sentence1 << '\t'
-           << e.sentence2 << '\t' << label;
+        os << i << '\t' << i << '\t' << i << '\t' << e.family << "\t-\t-\t-\t-\t" << e.sentence1 << '\t' << e.sentence2
+           << '\t' << label;
         if (mnli_annotated) os << '\t' << label << '\t' << label << '\t' << label << '\t' << label;
         os << '\t' << label;
         break;
@@ -127,23 +139,14 @@ inline std::string tsv_text(TaskKind task, Split split, const std::vector<Exampl
 /// What a reader returns.
 struct GlueFile {
   std::vector<Example> examples;
-  bool labeled = true;            ///< false for GLUE test files without labels
-  bool has_clean_label = false;   ///< a trailing clean_label column was present
-  std::size_t skipped_rows = 0;   ///< MNLI rows whose gold label is "-"
+  bool labeled = true;           ///< false for GLUE test files without labels
+  bool has_clean_label = false;  ///< a trailing clean_label column was present
+  std::size_t skipped_rows = 0;  ///< MNLI rows whose gold label is "-"
 };
 
 namespace detail {
 
-inline std::vector<std::string_view> split_tabs(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t k = 0; k <= line.size(); ++k)
-    if (k == line.size() || line[k] == '\t') {
-      out.push_back(line.substr(start, k - start));
-      start = k + 1;
-    }
-  return out;
-}
+inline std::vector<std::string_view> split_tabs(std::string_view line) { return split_on(line, '\t'); }
 
 /// Lines with their 1-based numbers; drops a BOM, CRs and empty lines.
 inline std::vector<std::pair<std::size_t, std::string_view>> glue_lines(std::string_view text) {
@@ -173,7 +176,9 @@ class RowReader {
     auto cols = split_tabs(text);
     if (cols.size() < min_columns || cols.size() > max_columns)
       fail(line, "expected " + std::to_string(min_columns) +
-                     (max_columns == min_columns ? std::string() : (max_columns == std::size_t(-1) ? " or more" : "-" + std::to_string(max_columns))) +
+                     (max_columns == min_columns
+                          ? std::string()
+                          : (max_columns == std::size_t(-1) ? " or more" : "-" + std::to_string(max_columns))) +
                      " tab-separated columns, got " + std::to_string(cols.size()));
     return cols;
   }
@@ -200,8 +205,8 @@ class RowReader {
     fail(line, "label '" + f + "' is not 0 or 1");
   }
 
-  std::string header_error(std::string_view header, const char* expected) const {
-    return "header '" + std::string(header) + "' does not start with '" + expected + "'";
+  std::string header_error(std::string_view header, std::string_view expected) const {
+    return "header '" + std::string(header) + "' does not start with '" + std::string(expected) + "'";
   }
 
  private:
@@ -242,7 +247,8 @@ inline GlueFile parse_glue_tsv(std::string_view text, TaskKind task, const std::
     for (std::size_t r = first; r < lines.size(); ++r) {
       const auto [number, line] = lines[r];
       const auto cols = reader.columns(number, line, 4, 5);
-      if (r == first) out.has_clean_label = cols.size() == 5;
+      if (r == first)
+        out.has_clean_label = cols.size() == 5;
       else if ((cols.size() == 5) != out.has_clean_label)
         reader.fail(number, "column count changes from the first row");
       Example e;
@@ -263,6 +269,16 @@ inline GlueFile parse_glue_tsv(std::string_view text, TaskKind task, const std::
   int s1 = -1, s2 = -1, label_col = -1, family_col = -1;
   bool label_is_last = false;
   std::size_t min_cols = 0;
+  // GLUE's STS-B and MNLI readers take the label from the last column; with
+  // our trailing clean_label it is found by name. Returns "label is last".
+  auto require_header = [&](std::string_view prefix) {
+    if (!begins(header_text, prefix)) reader.fail(header_line, reader.header_error(header_text, prefix));
+  };
+  auto label_named_or_last = [&](std::string_view name) {
+    out.labeled = column_named(header, name) >= 0;
+    if (out.labeled && clean_col >= 0) label_col = column_named(header, name);
+    return out.labeled && clean_col < 0;
+  };
   switch (task) {
     case TaskKind::sst2:
       if (begins(header_text, "index\tsentence")) {
@@ -276,40 +292,38 @@ inline GlueFile parse_glue_tsv(std::string_view text, TaskKind task, const std::
       }
       break;
     case TaskKind::mrpc:
-      if (begins(header_text, "Quality\t")) label_col = 0;
-      else if (begins(header_text, "index\t")) out.labeled = false;
-      else reader.fail(header_line, reader.header_error(header_text, "Quality"));
+      if (begins(header_text, "Quality\t"))
+        label_col = 0;
+      else if (begins(header_text, "index\t"))
+        out.labeled = false;
+      else
+        reader.fail(header_line, reader.header_error(header_text, "Quality"));
       s1 = 3;
       s2 = 4;
       break;
     case TaskKind::stsb:
-      if (!begins(header_text, "index\tgenre\t")) reader.fail(header_line, reader.header_error(header_text, "index\tgenre"));
+      require_header("index\tgenre\t");
       s1 = 7;
       s2 = 8;
       family_col = 1;
-      out.labeled = column_named(header, "score") >= 0;
-      label_is_last = out.labeled && clean_col < 0;
-      if (out.labeled && !label_is_last) label_col = column_named(header, "score");
+      label_is_last = label_named_or_last("score");
       break;
     case TaskKind::rte:
-      if (!begins(header_text, "index\tsentence1\tsentence2"))
-        reader.fail(header_line, reader.header_error(header_text, "index\tsentence1\tsentence2"));
+      require_header("index\tsentence1\tsentence2");
       s1 = 1;
       s2 = 2;
       label_col = column_named(header, "label");
       out.labeled = label_col >= 0;
       break;
     case TaskKind::mnli:
-      if (!begins(header_text, "index\tpromptID\tpairID\tgenre"))
-        reader.fail(header_line, reader.header_error(header_text, "index\tpromptID\tpairID\tgenre"));
+      require_header("index\tpromptID\tpairID\tgenre");
       s1 = 8;
       s2 = 9;
       family_col = 3;
-      out.labeled = column_named(header, "gold_label") >= 0;
-      label_is_last = out.labeled && clean_col < 0;
-      if (out.labeled && !label_is_last) label_col = column_named(header, "gold_label");
+      label_is_last = label_named_or_last("gold_label");
       break;
-    case TaskKind::cola: break;
+    case TaskKind::cola:
+      break;
   }
   min_cols = std::size_t(std::max({s1, s2, label_col, family_col, clean_col}) + 1);
   if (label_is_last) min_cols = std::max(min_cols, std::size_t(s2 + 2));
