@@ -422,6 +422,9 @@ TEST_CASE("invalid knobs throw invalid_argument naming the knob") {
   c.holdout_fraction = 0.2;
   c.shift_rank = -2;
   rejects(c, "shift_rank");
+  c = config(TaskKind::mrpc);
+  c.shift_rank = 2;
+  rejects(c, "shift_rank");
   CHECK_THROWS_AS(parse_task("syn-qqp"), scalora::invalid_argument);
   CHECK(parse_task("STS-B") == TaskKind::stsb);
   CHECK(parse_task("syn-mnli") == TaskKind::mnli);

@@ -133,7 +133,7 @@ struct Example {
   bool has_label = true;         ///< false for unlabeled GLUE test files
   std::string family;            ///< template family or violation type (CoLA source, STS-B/MNLI genre)
   std::uint64_t record = 0;      ///< hash of the semantic record (0 when read from a file)
-  int item_a = -1, item_b = -1;  ///< the relation's nonce items, -1 when the example has none
+  int item_a = -1, item_b = -1;  ///< the relation's nonce items (NLI: premise's, hypothesis's); -1: none
 };
 
 /// Generator knobs. Zero sizes and items mean "task default".
@@ -220,6 +220,8 @@ inline TaskConfig resolved(TaskConfig c) {
     bad("relational_fraction", "must be in [0, 1], got " + std::to_string(c.relational_fraction));
   if (!(c.holdout_fraction >= 0 && c.holdout_fraction <= 0.9))
     bad("holdout_fraction", "must be in [0, 0.9], got " + std::to_string(c.holdout_fraction));
+  if (c.task == TaskKind::mrpc && c.shift_rank >= 0)
+    bad("shift_rank", "syn-mrpc's synonym classes have no geometry to shift; use -1");
   if (c.shift_rank < -1 || c.shift_rank > kMaxRankDial)
     bad("shift_rank",
         "must be -1 (off) or in [0, " + std::to_string(kMaxRankDial) + "], got " + std::to_string(c.shift_rank));
