@@ -118,6 +118,16 @@ TEST_CASE("kappa <= 0 (L, lr, lora_scale) and r = 0 are rejected by name") {
   o = valid_options();
   o.bound.L = std::numeric_limits<double>::infinity();
   expect_rejected(valid_layer(), o, "L", argument_problem::out_of_range);
+  // Each positive and finite, but kappa = L lr s^2 underflows below the
+  // smallest normal (1 / kappa would overflow) or overflows.
+  o = valid_options();
+  o.bound.L = 1e-160;
+  o.bound.lr = 1e-160;
+  expect_rejected(valid_layer(), o, "kappa = L lr lora_scale^2", argument_problem::out_of_range);
+  o = valid_options();
+  o.bound.L = 1e160;
+  o.bound.lr = 1e160;
+  expect_rejected(valid_layer(), o, "kappa = L lr lora_scale^2", argument_problem::out_of_range);
 
   Layer<double> l;
   l.A.resize(6, 0);

@@ -66,7 +66,10 @@ SCALORA_HD ScalarSquares<T> solve_scalar_system(const T& p, const T& q, const T&
   using std::sqrt;
   const T c = T(1) / kappa;
   if (!(x > T(0)) && !(y > T(0))) return {T(1), T(1), scalar_case::zero_gradient};
-  if (!(p > T(0))) return {T(1), c * y / s, scalar_case::collinear};  // X = 0: a is free
+  // X = 0: a is free (kept at 1); so is b when also Y = 0. For gradients of
+  // one G, X = 0 implies x = 0; inconsistent or underflowed inputs may have
+  // x > 0, and the bound is then unbounded along a: 1 is still the choice (D6).
+  if (!(p > T(0))) return {T(1), s > T(0) ? c * y / s : T(1), scalar_case::collinear};
   if (!(s > T(0))) return {c * x / p, T(1), scalar_case::collinear};  // Y = 0: b is free
 
   // Normalised form (X^ = X/||X||, Y^ = Y/||Y||) avoids overflow of p s:

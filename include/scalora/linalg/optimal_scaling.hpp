@@ -104,9 +104,18 @@ Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const Sc
 /// Equals lambda^T v / (2 L s^2) at the column optimum u = v / kappa.
 template <class T>
 T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundParameters<T>& bp) {
-  const T kappa = bp.kappa();
-  const T s2 = bp.lora_scale * bp.lora_scale;
-  return (kappa * sys.lambda.dot(u) - kappa * kappa * u.dot(sys.M * u) / T(2)) / (bp.L * s2);
+  // = lr t (lambda^T w - (kappa t) w^T M w / 2) with t = max|u|, w = u / t
+  // (kappa / (L s^2) = lr): neither kappa^2 nor u^T M u is formed, so no
+  // intermediate overflows where the decrease is finite (fuzz/step_core_fuzz.cpp).
+  using std::abs;
+  using std::isinf;
+  const T t = u.cwiseAbs().maxCoeff();
+  if (!(t > T(0))) return T(0);
+  // u overflowed T (an optimum beyond the range, e.g. Theorem 3 with a huge
+  // x / kappa): its decrease exceeds the range as well.
+  if (isinf(t)) return std::numeric_limits<T>::infinity();
+  const Vector<T> w = u / t;
+  return bp.lr * t * (sys.lambda.dot(w) - bp.kappa() * t * w.dot(sys.M * w) / T(2));
 }
 
 /// Optimality gap of u against an optimum u_star of the same system:
@@ -116,9 +125,12 @@ T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundPar
 template <class T>
 T optimality_gap(const ScalingSystem<T>& sys, const Vector<T>& u, const Vector<T>& u_star,
                  const BoundParameters<T>& bp) {
-  const T kappa = bp.kappa();
+  // kappa^2 / (L s^2) = lr kappa; scaled by t = max|du| as in bound_decrease.
   const Vector<T> du = u - u_star;
-  return kappa * kappa * du.dot(sys.M * du) / (T(2) * bp.L * bp.lora_scale * bp.lora_scale);
+  const T t = du.cwiseAbs().maxCoeff();
+  if (!(t > T(0))) return T(0);
+  const Vector<T> w = du / t;
+  return bp.lr * t * (bp.kappa() * t) * w.dot(sys.M * w) / T(2);
 }
 
 /// The vanilla LoRA squared scalings u = 1 (no rescaling).

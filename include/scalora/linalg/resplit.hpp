@@ -35,13 +35,20 @@ void resplit(Eigen::MatrixBase<DW>& W_pt, const Eigen::MatrixBase<DA>& A, const 
   for (Index k = 0; k < r; ++k) {
     const T c = lora_scale * (T(1) - alpha(k) * beta(k));
     const T na = T(A.col(k).template cast<T>().norm()), nb = T(B.col(k).template cast<T>().norm());
-    T tau = sqrt(abs(c) * na / nb);
+    if (c == T(0) || !(na > T(0)) || !(nb > T(0))) {  // nothing to merge
+      left(k) = right(k) = T(0);
+      continue;
+    }
+    T tau = sqrt(abs(c)) * sqrt(na) / sqrt(nb);  // no underflow of |c| na / nb
     if (!(tau > T(0)) || !(tau < std::numeric_limits<T>::infinity())) tau = T(1);
     left(k) = c / tau;
     right(k) = tau;
   }
-  W_pt.derived().noalias() +=
-      (A * left.template cast<S>().asDiagonal()) * (B * right.template cast<S>().asDiagonal()).transpose();
+  // The operands are formed in T and rounded once: c/tau and tau themselves
+  // may lie outside S's range when the operands do not (fuzz/step_core_fuzz.cpp).
+  const Matrix<S> left_operand = (A.template cast<T>() * left.asDiagonal()).template cast<S>();
+  const Matrix<S> right_operand = (B.template cast<T>() * right.asDiagonal()).template cast<S>();
+  W_pt.derived().noalias() += left_operand * right_operand.transpose();
 }
 
 /// Step 6: A <- A diag(alpha), B <- B diag(beta).

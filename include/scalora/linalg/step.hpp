@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include "scalora/core/representable.hpp"
 #include "scalora/core/schedule.hpp"
 #include "scalora/linalg/optimal_scaling.hpp"
 #include "scalora/linalg/resplit.hpp"
@@ -37,6 +38,14 @@ struct StepStatus {
   bool singular_system = false;  ///< rank M < 2r: canonical least-change solution (D5)
   bool zero_gradient = false;    ///< grad_A = grad_B = 0: alpha = beta = 1, nothing changes
   bool clamped = false;          ///< entries of v within tolerance below 0 were set to 0
+  /// M or lambda overflowed (finite inputs whose squares exceed T's range): no
+  /// scaling can be computed; alpha = beta = 1, nothing is written, the bound
+  /// decreases are NaN (fuzz/step_core_fuzz.cpp; gpu: LayerOutcome::nonfinite).
+  bool nonfinite_system = false;
+  /// The optimal scalings would take a written entry (factor, gradient, moment,
+  /// W_pt for |W_pt| <= max/2) out of S's range (core/representable.hpp): not
+  /// applied, alpha = beta = 1, nothing written, bound_decrease = vanilla's.
+  bool not_representable = false;
 };
 
 /// What scalora_step did and predicts.
@@ -74,6 +83,37 @@ void check_layer(const Layer<S>& layer, bool check_w_pt) {
     check_finite("exp_avg_sq_B", mom.exp_avg_sq_B);
   }
 }
+/// max_i |X(i, k)| per column, in T (empty X: nothing).
+template <class T, class S>
+Vector<T> column_max_abs(const Matrix<S>& X) {
+  if (X.size() == 0) return Vector<T>();
+  return X.cwiseAbs().colwise().maxCoeff().transpose().template cast<T>();
+}
+
+/// core/representable.hpp for one layer and its scalings.
+template <class S, class T>
+bool scalings_representable(const Layer<S>& layer, const Scaling<T>& sc, const T& lora_scale) {
+  const Vector<T> a = column_max_abs<T>(layer.A), b = column_max_abs<T>(layer.B);
+  const Vector<T> ga = column_max_abs<T>(layer.grad_A), gb = column_max_abs<T>(layer.grad_B);
+  const AdamMoments<S>& mom = layer.moments;
+  const Vector<T> ma = column_max_abs<T>(mom.exp_avg_A), va = column_max_abs<T>(mom.exp_avg_sq_A);
+  const Vector<T> mb = column_max_abs<T>(mom.exp_avg_B), vb = column_max_abs<T>(mom.exp_avg_sq_B);
+  ColumnMaxima<T> mx;
+  mx.A = a.data();
+  mx.B = b.data();
+  mx.grad_A = ga.data();
+  mx.grad_B = gb.data();
+  if (!mom.empty()) {
+    mx.exp_avg_A = ma.data();
+    mx.exp_avg_sq_A = va.data();
+    mx.exp_avg_B = mb.data();
+    mx.exp_avg_sq_B = vb.data();
+  }
+  const T max_s = T(std::numeric_limits<S>::max());
+  return scalora::scalings_representable(int(sc.alpha.size()), sc.alpha.data(), sc.beta.data(), mx,
+                                         layer.W_pt.size() != 0, lora_scale, max_s, max_s);
+}
+
 }  // namespace detail
 
 /// Steps 2-8 for one layer:
@@ -95,6 +135,14 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
 
   const ScalingSystem<T> sys = scaling_system(layer.A, layer.B, layer.grad_A, layer.grad_B);
   StepResult<T> out;
+  using std::isfinite;
+  if (!sys.M.allFinite() || !sys.lambda.allFinite() || !isfinite(sys.p + sys.q + sys.s + sys.x + sys.y)) {
+    out.status.nonfinite_system = true;
+    out.scaling = detail::scaling_from_squares(branch::scalar, vanilla_squares<T>(r));
+    out.bound_decrease = out.vanilla_bound_decrease = out.scalar_bound_decrease =
+        std::numeric_limits<T>::quiet_NaN();
+    return out;
+  }
   const Scaling<T> scalar = scalar_scaling(sys, kappa, tol);
   out.scalar_kind = scalar.scalar_kind;
   out.scalar_bound_decrease = bound_decrease(sys, scalar.u, options.bound);
@@ -117,6 +165,12 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   out.status.zero_gradient = !(sys.x > T(0)) && !(sys.y > T(0));
   out.bound_decrease = bound_decrease(sys, out.scaling.u, options.bound);
 
+  if (!detail::scalings_representable(layer, out.scaling, options.bound.lora_scale)) {
+    out.status.not_representable = true;
+    out.scaling = detail::scaling_from_squares(branch::scalar, vanilla_squares<T>(r));
+    out.bound_decrease = out.vanilla_bound_decrease;
+    return out;
+  }
   const Vector<T>& alpha = out.scaling.alpha;
   const Vector<T>& beta = out.scaling.beta;
   if (layer.W_pt.size() != 0) resplit(layer.W_pt, layer.A, layer.B, alpha, beta, options.bound.lora_scale);

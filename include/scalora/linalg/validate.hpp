@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -55,6 +56,14 @@ void check_bound_parameters(const BoundParameters<T>& p) {
   check_positive("L", p.L);
   check_positive("lr", p.lr);
   check_positive("lora_scale", p.lora_scale);
+  // kappa may under- or overflow; the scalings divide by it, so 1 / kappa must
+  // be finite too: kappa is required to be a normal number.
+  const T kappa = p.kappa();
+  check_positive("kappa = L lr lora_scale^2", kappa);
+  if (kappa < std::numeric_limits<T>::min())
+    throw invalid_argument("kappa = L lr lora_scale^2", argument_problem::out_of_range,
+                           "must be a normal number (>= " + value_string(std::numeric_limits<T>::min()) + "), got " +
+                               value_string(kappa));
 }
 
 /// A (m x r), B (n x r), grad_A (m x r), grad_B (n x r): shapes and r >= 1.

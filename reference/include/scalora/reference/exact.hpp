@@ -232,10 +232,10 @@ inline ExactScalarDecision exact_scalar_decision(const ExactSystem& sys, const e
   if (sys.x == 0 && sys.y == 0) {
     d.kind = scalar_case::zero_gradient;
     d.a = d.b = 1;
-  } else if (sys.p == 0) {
+  } else if (sys.p == 0) {  // X = 0: a is free; so is b when also Y = 0 (D6)
     d.kind = scalar_case::collinear;
     d.a = 1;
-    d.b = c * sys.y / sys.s;
+    d.b = sys.s == 0 ? exact_rational(1) : c * sys.y / sys.s;
   } else if (sys.s == 0) {
     d.kind = scalar_case::collinear;
     d.a = c * sys.x / sys.p;

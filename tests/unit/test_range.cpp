@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// The range rules of docs/numerics.md ("Range: overflow and underflow"): finite
+// inputs whose system or scalings leave the types' range are reported in
+// StepStatus and change nothing; the degenerate X = 0 with x > 0 keeps 1.
+// The fuzzers (fuzz/step_core_fuzz.cpp) search for violations at random.
+#include <cmath>
+#include <limits>
+
+#include "test_support.hpp"
+
+using namespace scalora;
+using scalora::test::gaussian;
+
+namespace {
+
+template <class S>
+Layer<S> layer_of(double scale) {
+  Layer<S> l;
+  l.W_pt = (gaussian(6, 5, 1) * scale).cast<S>();
+  l.A = (gaussian(6, 2, 2) * scale).cast<S>();
+  l.B = (gaussian(5, 2, 3) * scale).cast<S>();
+  l.grad_A = (gaussian(6, 2, 4) * scale).cast<S>();
+  l.grad_B = (gaussian(5, 2, 5) * scale).cast<S>();
+  l.moments.exp_avg_A = (gaussian(6, 2, 6) * scale).cast<S>();
+  l.moments.exp_avg_sq_A = (gaussian(6, 2, 7) * scale).cwiseAbs().cast<S>();
+  l.moments.exp_avg_B = (gaussian(5, 2, 8) * scale).cast<S>();
+  l.moments.exp_avg_sq_B = (gaussian(5, 2, 9) * scale).cwiseAbs().cast<S>();
+  return l;
+}
+
+template <class S>
+bool unchanged(const Layer<S>& a, const Layer<S>& b) {
+  return a.W_pt == b.W_pt && a.A == b.A && a.B == b.B && a.grad_A == b.grad_A && a.grad_B == b.grad_B &&
+         a.moments.exp_avg_A == b.moments.exp_avg_A && a.moments.exp_avg_sq_A == b.moments.exp_avg_sq_A &&
+         a.moments.exp_avg_B == b.moments.exp_avg_B && a.moments.exp_avg_sq_B == b.moments.exp_avg_sq_B;
+}
+
+}  // namespace
+
+TEST_CASE("an overflowing system (entries 1e100: M ~ 1e400) is reported, nothing written") {
+  Layer<double> l = layer_of<double>(1e100);
+  const Layer<double> before = l;
+  StepOptions<double> o;
+  o.bound.L = 1;
+  o.bound.lr = 1e-3;
+  const StepResult<double> r = scalora_step(l, o);
+  CHECK(r.status.nonfinite_system);
+  CHECK(unchanged(l, before));
+  CHECK((r.scaling.alpha.array() == 1.0).all());
+  CHECK((r.scaling.beta.array() == 1.0).all());
+  CHECK(std::isnan(r.bound_decrease));
+}
+
+TEST_CASE("scalings a float layer cannot hold (kappa = 1e-300) are reported and not applied") {
+  Layer<float> l = layer_of<float>(1.0);
+  const Layer<float> before = l;
+  StepOptions<double> o;
+  o.bound.L = 1e-150;
+  o.bound.lr = 1e-150;  // u ~ 1 / kappa ~ 1e300: alpha ~ 1e150 > FLT_MAX
+  const StepResult<double> r = scalora_step(l, o);
+  CHECK(r.status.not_representable);
+  CHECK_FALSE(r.status.nonfinite_system);
+  CHECK(unchanged(l, before));
+  CHECK((r.scaling.alpha.array() == 1.0).all());
+  CHECK(r.bound_decrease == r.vanilla_bound_decrease);
+
+  // The same layer in double holds them: applied, every entry finite.
+  Layer<double> d = layer_of<double>(1.0);
+  const StepResult<double> rd = scalora_step(d, o);
+  CHECK_FALSE(rd.status.not_representable);
+  CHECK(d.A.allFinite());
+  CHECK(d.W_pt.allFinite());
+  CHECK(d.moments.exp_avg_sq_B.allFinite());
+}
+
+TEST_CASE("X = Y = 0 with grad_A != 0 (gradients of no common G): the free scalings stay 1") {
+  // B = 0 forces Y = G B B^T = 0 and, for a true gradient, grad_A = G B = 0;
+  // here grad_A is not, so the bound is unbounded below along beta (D6).
+  Layer<double> l = layer_of<double>(1.0);
+  l.A.setZero();
+  l.B.setZero();
+  l.grad_B.setZero();
+  StepOptions<double> o;
+  o.bound.L = 1;
+  o.bound.lr = 1e-3;
+  o.mode = scaling_mode::scalar_only;
+  const StepResult<double> r = scalora_step(l, o);
+  CHECK(r.scaling.alpha(0) == 1.0);
+  CHECK(r.scaling.beta(0) == 1.0);
+  CHECK(std::isfinite(r.bound_decrease));
+  CHECK(l.grad_A.allFinite());
+}
+
+TEST_CASE("a merge column with c_k != 0 but B_k = 0 adds exact zeros to W_pt") {
+  Layer<float> l = layer_of<float>(1.0);
+  l.B.col(1).setZero();
+  l.A.col(0).setZero();
+  const Matrix<float> W0 = l.W_pt;
+  StepOptions<double> o;
+  o.bound.L = 1;
+  o.bound.lr = 1e-3;
+  scalora_step(l, o);
+  // Both columns have A_k = 0 or B_k = 0: the merge changes nothing.
+  CHECK(l.W_pt == W0);
+}
