@@ -203,6 +203,37 @@ TEST_CASE("a non-finite input marks its layer and leaves it unchanged; the other
   CHECK(dev[0]->download().A.v != layers[0].A.v);
 }
 
+TEST_CASE("scalings float cannot hold are reported, not applied; a NaN moment marks the layer") {
+  // kappa = 1e-300: u ~ 1 / kappa, alpha ~ 1e150 > FLT_MAX (docs/numerics.md, "Range").
+  LayerSpec s;
+  s.lora_scale = 1e-150;
+  std::vector<HostLayer> layers = {make_host_layer<float>(s), make_host_layer<float>(LayerSpec{}),
+                                   make_host_layer<float>(LayerSpec{})};
+  layers[2].exp_avg_sq_B.v[1] = std::nan("");
+  std::vector<std::unique_ptr<DeviceLayer<float>>> dev;
+  std::vector<gpu::Layer<float>> descs;
+  for (const HostLayer& h : layers) {
+    dev.push_back(std::make_unique<DeviceLayer<float>>(h, false, false));
+    descs.push_back(dev.back()->desc());
+  }
+  BatchStep<float> batch(descs);
+  StepConfig cfg;
+  batch.step(thrust::device, cfg, 0);
+  const std::vector<gpu::LayerOutcome> out = batch.outcomes();
+  CHECK(out[0].not_representable);
+  CHECK_FALSE(out[0].nonfinite);
+  CHECK(out[0].bound_decrease == out[0].vanilla_bound_decrease);
+  for (double x : batch.scalings(0)) CHECK(x == 1.0);
+  const HostLayer after = dev[0]->download();
+  CHECK(after.A.v == layers[0].A.v);
+  CHECK(after.W.v == layers[0].W.v);
+  CHECK(after.exp_avg_sq_A.v == layers[0].exp_avg_sq_A.v);
+  CHECK_FALSE(out[1].not_representable);
+  CHECK(dev[1]->download().A.v != layers[1].A.v);
+  CHECK(out[2].nonfinite);
+  CHECK(dev[2]->download().B.v == layers[2].B.v);
+}
+
 TEST_CASE("ScaLoRA-I: steps 2-8 run only on due optimizer steps") {
   LayerSpec s;
   const HostLayer h = make_host_layer<float>(s);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,13 @@ class BatchStep {
       throw invalid_argument("L", argument_problem::out_of_range, "must be finite and > 0");
     if (!(cfg.lr > 0) || !std::isfinite(cfg.lr))
       throw invalid_argument("lr", argument_problem::out_of_range, "must be finite and > 0");
+    for (std::size_t l = 0; l < host_layers_.size(); ++l) {  // the solves divide by kappa
+      const double s = host_layers_[l].lora_scale, kappa = cfg.L * cfg.lr * s * s;
+      if (!(kappa >= std::numeric_limits<double>::min()) || !std::isfinite(kappa))
+        throw invalid_argument("layers[" + std::to_string(l) + "].lora_scale", argument_problem::out_of_range,
+                               "kappa = L lr lora_scale^2 must be a finite normal number, got " +
+                                   std::to_string(kappa));
+    }
     const BatchView<T> b = view();
     const bool per_entry = cfg.gram == gram_strategy::per_entry ||
                            (cfg.gram == gram_strategy::automatic && kCudaBackend);
@@ -97,7 +105,8 @@ class BatchStep {
     for (int l = 0; l < size(); ++l) {
       const Layer<T>& ly = host_layers_[std::size_t(l)];
       const LayerPlan& p = host_plans_[std::size_t(l)];
-      if (ly.w_format == weight_format::none || out[std::size_t(l)].nonfinite || out[std::size_t(l)].zero_gradient)
+      const LayerOutcome& o = out[std::size_t(l)];
+      if (ly.w_format == weight_format::none || o.nonfinite || o.not_representable || o.zero_gradient)
         continue;
       const std::int64_t chunks = (p.len + kMergeWidth - 1) / kMergeWidth;
       const std::int64_t slow = p.merge_along_rows ? p.m : p.n;
@@ -206,6 +215,7 @@ class BatchStep {
       p.r = ly.r;
       p.n2 = 2 * ly.r;
       p.nent = p.n2 * (p.n2 + 1) / 2;
+      p.nstat = p.nent + 4 * p.r;
       p.tiles_a = (ly.m + kTileRows - 1) / kTileRows;
       p.tiles_b = (ly.n + kTileRows - 1) / kTileRows;
       p.tile_begin = tiles;
@@ -222,8 +232,8 @@ class BatchStep {
       p.prepare_begin = prepare;
       p.merge_offset = floats;
       tiles += p.tiles_a + p.tiles_b;
-      entries += (p.tiles_a + p.tiles_b) * p.nent;
-      combine += 2 * p.nent;
+      entries += (p.tiles_a + p.tiles_b) * p.nstat;
+      combine += 2 * p.nstat;
       rows += ly.m + ly.n;
       if (ly.w_format != weight_format::none) {
         prepare += p.len;

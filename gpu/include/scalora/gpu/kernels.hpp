@@ -11,11 +11,13 @@
 //   rescale_row              factors, gradients, moments (steps 6-8)
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "scalora/core/bfloat16.hpp"
 #include "scalora/core/column_solve.hpp"
 #include "scalora/core/moments.hpp"
+#include "scalora/core/representable.hpp"
 #include "scalora/core/scalar_scaling.hpp"
 #include "scalora/gpu/layer.hpp"
 
@@ -28,10 +30,11 @@ inline constexpr int kMaxRank = 64;    ///< largest r a batch accepts (2r = 128 
 /// the batch; computed on the host by plan_batch()).
 struct LayerPlan {
   int m = 0, n = 0, r = 0, n2 = 0, nent = 0;  ///< nent = n2 (n2 + 1) / 2 packed Gram entries
+  int nstat = 0;  ///< statistics per tile: nent Gram entries, then 4r column maxima
   std::int64_t tiles_a = 0, tiles_b = 0;      ///< tiles of S_A (m rows) and S_B (n rows)
   std::int64_t tile_begin = 0;     ///< gram_tile items
-  std::int64_t entry_begin = 0;    ///< gram_entry items; also the partials offset (doubles)
-  std::int64_t combine_begin = 0;  ///< combine_entry items; also the P, Q offset (doubles)
+  std::int64_t entry_begin = 0;    ///< gram_entry items (nstat per tile); also the partials offset (doubles)
+  std::int64_t combine_begin = 0;  ///< combine_entry items (2 nstat); also the P, Q offset (doubles)
   std::int64_t row_begin = 0;      ///< rescale_row items (m + n per layer)
   std::int64_t prepare_begin = 0;  ///< prepare_merge items (len per layer with a W_pt)
   std::int64_t merge_offset = 0;   ///< floats: the r x len merge factor
@@ -74,6 +77,26 @@ SCALORA_HD double gram_value(const Layer<T>& ly, bool part_a, std::int64_t row, 
 
 SCALORA_HD inline bool finite(double x) { return x == x && x - x == 0.0; }
 
+/// Column c < 4r of the maxima's matrix [A, grad_A, exp_avg_A, exp_avg_sq_A]
+/// (part_a) or [grad_B, B, exp_avg_B, exp_avg_sq_B]: |entry| of row `row`
+/// (0 for absent moments). The first 2r columns are those of S_A / S_B.
+template <class T>
+SCALORA_HD double max_column_value(const Layer<T>& ly, bool part_a, std::int64_t row, int c) {
+  const int r = ly.r;
+  double x;
+  if (c < 2 * r) {
+    x = gram_value(ly, part_a, row, c);
+  } else {
+    const MatrixRef<T>& mom = c < 3 * r ? (part_a ? ly.exp_avg_A : ly.exp_avg_B)
+                                        : (part_a ? ly.exp_avg_sq_A : ly.exp_avg_sq_B);
+    x = mom.present() ? double(mom(row, c % r)) : 0.0;
+  }
+  return x < 0 ? -x : x;
+}
+
+/// max(a, b), NaN-propagating (a NaN entry must not be hidden by the maximum).
+SCALORA_HD inline double max_nan(double a, double b) { return (a != a || b != b) ? a + b : (a > b ? a : b); }
+
 }  // namespace detail
 
 /// Shared pointers of a batch in device memory.
@@ -91,11 +114,13 @@ struct BatchView {
   LayerOutcome* outcomes = nullptr;
 };
 
-/// Step 2, per tile: partials[tile] = packed lower triangle of sum_{rows} s s^T.
+/// Step 2, per tile: partials[tile] = packed lower triangle of sum_{rows} s s^T,
+/// then the 4r column maxima of the tile (max_column_value).
 template <class T>
 struct gram_tile {
   BatchView<T> b;
   SCALORA_HD void operator()(std::int64_t item) const {
+    using std::fabs;
     const int l = detail::find_layer(b.plans, b.count, item, detail::TileKey{});
     const LayerPlan& p = b.plans[l];
     const Layer<T>& ly = b.layers[l];
@@ -104,22 +129,56 @@ struct gram_tile {
     const std::int64_t tile = part_a ? local : local - p.tiles_a;
     const std::int64_t rows = part_a ? p.m : p.n;
     const std::int64_t r0 = tile * kTileRows, r1 = r0 + kTileRows < rows ? r0 + kTileRows : rows;
-    double* acc = b.partials + p.entry_begin + local * p.nent;
+    double* acc = b.partials + p.entry_begin + local * p.nstat;
     for (int e = 0; e < p.nent; ++e) acc[e] = 0.0;
+    // Row `row` of S_A = [A, grad_A] is [X(row, :), Y(row, :)]; of S_B = [grad_B, B] likewise.
+    const MatrixRef<T>& X = part_a ? ly.A : ly.grad_B;
+    const MatrixRef<T>& Y = part_a ? ly.grad_A : ly.B;
+    const MatrixRef<T>& first_moment = part_a ? ly.exp_avg_A : ly.exp_avg_B;
+    const MatrixRef<T>& second_moment = part_a ? ly.exp_avg_sq_A : ly.exp_avg_sq_B;
+    const bool moments = first_moment.present();
+    const int r = p.r, n2 = p.n2;
     double s[2 * kMaxRank];
     for (std::int64_t row = r0; row < r1; ++row) {
-      for (int c = 0; c < p.n2; ++c) s[c] = detail::gram_value(ly, part_a, row, c);
-      for (int a = 0; a < p.n2; ++a) {
+      for (int k = 0; k < r; ++k) {
+        s[k] = double(X(row, k));
+        s[r + k] = double(Y(row, k));
+      }
+      for (int a = 0; a < n2; ++a) {
         double* acc_row = acc + detail::packed(a, 0);
         const double sa = s[a];
         for (int c = 0; c <= a; ++c) acc_row[c] += sa * s[c];
       }
     }
+    // Column maxima, as max_column_value (gram_entry) computes them, column by
+    // column over the tile (now in cache). A NaN in S_A / S_B reaches the Gram
+    // entries; one among the moments is carried by `probe` (x * 0 is 0 for
+    // finite x, NaN otherwise), since max() skips NaN.
+    double* col_max = acc + p.nent;
+    for (int k = 0; k < r; ++k) {
+      double mx = 0.0, my = 0.0, mm = 0.0, mv = 0.0, probe = 0.0;
+      for (std::int64_t row = r0; row < r1; ++row) {
+        const double x = fabs(double(X(row, k))), y = fabs(double(Y(row, k)));
+        mx = x > mx ? x : mx;
+        my = y > my ? y : my;
+      }
+      if (moments)
+        for (std::int64_t row = r0; row < r1; ++row) {
+          const double f = double(first_moment(row, k)), v = double(second_moment(row, k));
+          probe += f * 0.0 + v * 0.0;
+          mm = fabs(f) > mm ? fabs(f) : mm;
+          mv = fabs(v) > mv ? fabs(v) : mv;
+        }
+      col_max[k] = mx;
+      col_max[r + k] = my;
+      col_max[n2 + k] = mm + probe;
+      col_max[n2 + r + k] = mv + probe;
+    }
   }
 };
 
-/// Step 2, per (tile, entry): the same partial sums, one entry per work item,
-/// accumulated in the same row order (results identical to gram_tile).
+/// Step 2, per (tile, entry): the same partial sums and maxima, one entry per
+/// work item, accumulated in the same row order (results identical to gram_tile).
 template <class T>
 struct gram_entry {
   BatchView<T> b;
@@ -128,15 +187,22 @@ struct gram_entry {
     const LayerPlan& p = b.plans[l];
     const Layer<T>& ly = b.layers[l];
     const std::int64_t local = item - p.entry_begin;
-    const std::int64_t tile_local = local / p.nent;
-    const int e = int(local - tile_local * p.nent);
-    int a = 0;
-    while (detail::packed(a + 1, 0) <= e) ++a;
-    const int c = e - detail::packed(a, 0);
+    const std::int64_t tile_local = local / p.nstat;
+    const int e = int(local - tile_local * p.nstat);
     const bool part_a = tile_local < p.tiles_a;
     const std::int64_t tile = part_a ? tile_local : tile_local - p.tiles_a;
     const std::int64_t rows = part_a ? p.m : p.n;
     const std::int64_t r0 = tile * kTileRows, r1 = r0 + kTileRows < rows ? r0 + kTileRows : rows;
+    if (e >= p.nent) {  // a column maximum
+      double mx = 0.0;
+      for (std::int64_t row = r0; row < r1; ++row)
+        mx = detail::max_nan(mx, detail::max_column_value(ly, part_a, row, e - p.nent));
+      b.partials[p.entry_begin + local] = mx;
+      return;
+    }
+    int a = 0;
+    while (detail::packed(a + 1, 0) <= e) ++a;
+    const int c = e - detail::packed(a, 0);
     double acc = 0.0;
     for (std::int64_t row = r0; row < r1; ++row)
       acc += detail::gram_value(ly, part_a, row, a) * detail::gram_value(ly, part_a, row, c);
@@ -144,7 +210,8 @@ struct gram_entry {
   }
 };
 
-/// P (part A) and Q (part B), packed: sums of the tiles' partials in tile order.
+/// P (part A) and Q (part B), packed: sums of the tiles' partials in tile order,
+/// each followed by its 4r column maxima (maxima of the tiles' maxima).
 template <class T>
 struct combine_entry {
   BatchView<T> b;
@@ -152,27 +219,39 @@ struct combine_entry {
     const int l = detail::find_layer(b.plans, b.count, item, detail::CombineKey{});
     const LayerPlan& p = b.plans[l];
     const std::int64_t local = item - p.combine_begin;
-    const bool part_a = local < p.nent;
-    const int e = int(part_a ? local : local - p.nent);
+    const bool part_a = local < p.nstat;
+    const int e = int(part_a ? local : local - p.nstat);
     const std::int64_t first = part_a ? 0 : p.tiles_a, tiles = part_a ? p.tiles_a : p.tiles_b;
-    double sum = 0.0;
-    for (std::int64_t t = 0; t < tiles; ++t) sum += b.partials[p.entry_begin + (first + t) * p.nent + e];
-    b.pq[p.combine_begin + local] = sum;
+    const double* partial = b.partials + p.entry_begin + first * p.nstat + e;
+    double x = 0.0;
+    if (e < p.nent) {
+      for (std::int64_t t = 0; t < tiles; ++t) x += partial[t * p.nstat];
+    } else {
+      for (std::int64_t t = 0; t < tiles; ++t) x = detail::max_nan(x, partial[t * p.nstat]);
+    }
+    b.pq[p.combine_begin + local] = x;
   }
 };
 
 /// Decrease of the loss bound for squared scalings u (linalg/optimal_scaling.hpp,
-/// bound_decrease): (kappa lambda^T u - kappa^2 u^T M u / 2) / (L s^2).
+/// bound_decrease): (kappa lambda^T u - kappa^2 u^T M u / 2) / (L s^2)
+/// = lr t (lambda^T w - (kappa t) w^T M w / 2), t = max|u|, w = u / t: no
+/// intermediate overflows where the decrease is finite.
 SCALORA_HD inline double bound_decrease(int n2, const double* M, const double* lambda, const double* u,
-                                        double kappa, double L, double s) {
-  double lu = 0.0, umu = 0.0;
+                                        double kappa, double lr) {
+  double t = 0.0;
+  for (int a = 0; a < n2; ++a) t = u[a] > t ? u[a] : (-u[a] > t ? -u[a] : t);
+  if (!(t > 0.0)) return 0.0;
+  if (t - t != 0.0) return t;  // u overflowed: so does the decrease (+Inf)
+  double lw = 0.0, wmw = 0.0;
   for (int a = 0; a < n2; ++a) {
-    lu += lambda[a] * u[a];
-    double mu = 0.0;
-    for (int c = 0; c < n2; ++c) mu += M[a + c * n2] * u[c];
-    umu += u[a] * mu;
+    const double wa = u[a] / t;
+    lw += lambda[a] * wa;
+    double mw = 0.0;
+    for (int c = 0; c < n2; ++c) mw += M[a + c * n2] * (u[c] / t);
+    wmw += wa * mw;
   }
-  return (kappa * lu - kappa * kappa * umu / 2.0) / (L * s * s);
+  return lr * t * (lw - kappa * t * wmw / 2.0);
 }
 
 /// Steps 3-4 for one layer: M = P o Q, lambda, Theorem 5 (canonical least-change
@@ -189,7 +268,7 @@ struct solve_layer {
     const Layer<T>& ly = b.layers[l];
     const int r = p.r, n2 = p.n2;
     const double* P = b.pq + p.combine_begin;
-    const double* Q = P + p.nent;
+    const double* Q = P + p.nstat;
     double* M = b.system + p.system_offset;
     double* lambda = M + n2 * n2;
     double* v = lambda + n2;
@@ -215,6 +294,11 @@ struct solve_layer {
       (a < r ? sx : sy) += lambda[a];
       ok = ok && detail::finite(M[a + a * n2]) && detail::finite(lambda[a]);
     }
+    // Column maxima (gram_tile): [A, grad_A, exp_avg_A, exp_avg_sq_A] after P,
+    // [grad_B, B, exp_avg_B, exp_avg_sq_B] after Q; a NaN/Inf moment counts too.
+    const double* max_a = P + p.nent;
+    const double* max_b = Q + p.nent;
+    for (int c = 0; c < 4 * r; ++c) ok = ok && detail::finite(max_a[c]) && detail::finite(max_b[c]);
     for (int k = 0; k < r; ++k) alpha[k] = beta[k] = beta[r + k] = 1.0;
     if (!ok) {
       out.nonfinite = true;
@@ -229,7 +313,7 @@ struct solve_layer {
       u[k] = sc.a;
       u[r + k] = sc.b;
     }
-    out.scalar_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.L, s);
+    out.scalar_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
     bool column = false;
     if (cfg.mode == scaling_mode::hybrid) {
       const ColumnSolveInfo<double> info =
@@ -241,7 +325,7 @@ struct solve_layer {
         column = true;
         out.clamped = info.clamped;
         for (int a = 0; a < n2; ++a) u[a] = v[a] / kappa;
-        out.column_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.L, s);
+        out.column_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
       } else {
         out.scalar_fallback = true;
         for (int k = 0; k < r; ++k) {
@@ -257,8 +341,30 @@ struct solve_layer {
       beta[k] = sqrt(u[r + k]);
     }
     for (int a = 0; a < n2; ++a) v[a] = 1.0;  // vanilla LoRA: u = 1
-    out.vanilla_bound_decrease = bound_decrease(n2, M, lambda, v, kappa, cfg.L, s);
-    out.bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.L, s);
+    out.vanilla_bound_decrease = bound_decrease(n2, M, lambda, v, kappa, cfg.lr);
+    out.bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
+    ColumnMaxima<double> mx;
+    mx.A = max_a;
+    mx.grad_A = max_a + r;
+    mx.grad_B = max_b;
+    mx.B = max_b + r;
+    if (ly.exp_avg_A.present()) {
+      mx.exp_avg_A = max_a + 2 * r;
+      mx.exp_avg_sq_A = max_a + 3 * r;
+      mx.exp_avg_B = max_b + 2 * r;
+      mx.exp_avg_sq_B = max_b + 3 * r;
+    }
+    if (!scalings_representable(r, alpha, beta, mx, ly.w_format != weight_format::none, s,
+                                double(scalar_traits<T>::max_finite()), double(scalar_traits<float>::max_finite()))) {
+      const double vanilla = out.vanilla_bound_decrease;
+      out = LayerOutcome{};  // not applied: alpha = beta = 1, nothing written
+      out.not_representable = true;
+      out.vanilla_bound_decrease = out.bound_decrease = vanilla;
+      out.applied = branch::scalar;
+      for (int k = 0; k < r; ++k) alpha[k] = beta[k] = beta[r + k] = 1.0;
+      b.outcomes[l] = out;
+      return;
+    }
     // Merge balance: the merge forms (Y_k tau_k) (c_k X_k / tau_k) with X the
     // factor along W's fast dimension; tau_k = sqrt(|c_k| ||X_k|| / ||Y_k||)
     // gives both float operands the size sqrt(|c_k| ||X_k|| ||Y_k||), so neither
@@ -268,8 +374,11 @@ struct solve_layer {
       const double c = s * (1.0 - alpha[k] * beta[k]);
       const double na = sqrt(P[detail::packed(k, k)]), nb = sqrt(Q[detail::packed(r + k, r + k)]);
       const double nx = p.merge_along_rows ? nb : na, ny = p.merge_along_rows ? na : nb;
-      const double t = sqrt(abs(c) * nx / ny);
-      tau[k] = (t > 0.0 && detail::finite(t)) ? t : 1.0;
+      const double t = sqrt(abs(c)) * sqrt(nx) / sqrt(ny);  // no underflow of |c| nx / ny
+      // tau = 0 marks a column with nothing to merge (c_k = 0, X_k = 0 or
+      // Y_k = 0): prepare_merge and merge_chunk then contribute exact zeros
+      // (Y_k tau_k is never formed with a huge Y_k that float cannot hold).
+      tau[k] = (c != 0.0 && nx > 0.0 && ny > 0.0) ? (detail::finite(t) ? t : 1.0) : 0.0;
     }
     b.outcomes[l] = out;
   }
@@ -293,7 +402,7 @@ struct prepare_merge {
     for (int k = 0; k < p.r; ++k) {
       const double c = ly.lora_scale * (1.0 - alpha[k] * beta[k]);
       const double x = p.merge_along_rows ? double(ly.B(t, k)) : double(ly.A(t, k));
-      out[k * p.len + t] = float(c * x / tau[k]);
+      out[k * p.len + t] = tau[k] > 0.0 ? float(c * x / tau[k]) : 0.0f;
     }
   }
 };
@@ -361,7 +470,7 @@ struct rescale_row {
   SCALORA_HD void operator()(std::int64_t item) const {
     const int l = detail::find_layer(b.plans, b.count, item, detail::RowKey{});
     const LayerPlan& p = b.plans[l];
-    if (b.outcomes[l].nonfinite) return;
+    if (b.outcomes[l].nonfinite || b.outcomes[l].not_representable) return;
     const Layer<T>& ly = b.layers[l];
     const std::int64_t local = item - p.row_begin;
     const double* alpha = b.scales + p.scale_offset;

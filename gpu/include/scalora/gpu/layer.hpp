@@ -75,7 +75,10 @@ struct LayerOutcome {
   bool scalar_fallback = false; ///< hybrid: no v >= 0, Theorem 3 applied
   bool zero_gradient = false;   ///< alpha = beta = 1, nothing changes
   bool clamped = false;         ///< small negative v_i set to 0
-  bool nonfinite = false;       ///< a NaN/Inf reached M or lambda: the layer is left unchanged
+  bool nonfinite = false;       ///< a NaN/Inf reached M, lambda or the moments: the layer is left unchanged
+  /// The scalings would take a written entry out of range (representable.hpp):
+  /// not applied, alpha = beta = 1, the layer is left unchanged.
+  bool not_representable = false;
   double margin = 0;            ///< column decision statistic (ColumnSolveInfo::margin)
   double bound_decrease = 0;    ///< predicted decrease of the loss bound, applied scaling
   double vanilla_bound_decrease = 0;
