@@ -114,6 +114,21 @@ struct BenchLayer {
   }
 };
 
+/// The vector instructions the host code was compiled for (SCALORA_BENCH_NATIVE).
+[[maybe_unused]] const char* instruction_set() {
+#if defined(__AVX512F__)
+  return "AVX-512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "AVX2+FMA";
+#elif defined(__AVX__)
+  return "AVX";
+#elif defined(__SSE2__)
+  return "SSE2 (x86-64 baseline)";
+#else
+  return "no x86 vector extensions";
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,9 +143,9 @@ int main(int argc, char** argv) {
   cudaGetDeviceProperties(&prop, 0);
   std::printf("backend cuda: %s, %d SMs\n", prop.name, prop.multiProcessorCount);
 #elif THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_OMP
-  std::printf("backend omp: %d threads\n", omp_get_max_threads());
+  std::printf("backend omp: %d threads, %s\n", omp_get_max_threads(), instruction_set());
 #else
-  std::printf("backend cpp: 1 thread\n");
+  std::printf("backend cpp: 1 thread, %s\n", instruction_set());
 #endif
   const int reps = kCudaBackend ? 20 : 5;
   const int dim = quick ? 1024 : 4096, r = 8;
