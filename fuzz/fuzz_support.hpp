@@ -8,18 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "fuzz_require.hpp"
 #include "scalora/io.hpp"
-
-/// Inputs above this size are skipped (SCALORA_FUZZING cap: keeps every run small).
-inline constexpr std::size_t kFuzzMaxInput = std::size_t{1} << 20;
-
-#define SCALORA_FUZZ_REQUIRE(cond)                                                          \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
-      std::fprintf(stderr, "fuzz property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      __builtin_trap();                                                                     \
-    }                                                                                       \
-  } while (0)
 
 namespace scalora::fuzz {
 
