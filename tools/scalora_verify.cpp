@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -108,6 +109,16 @@ Options parse(int argc, char** argv) {
   }
   if (o.cases.empty()) throw UsageError("no CASE given");
   return o;
+}
+
+/// The options, or nullopt after printing what is wrong with them and the usage.
+std::optional<Options> parse_arguments(int argc, char** argv) {
+  try {
+    return parse(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "scalora-verify: " << e.what() << "\n" << kUsage;
+    return std::nullopt;
+  }
 }
 
 /// One case's outcome: a verdict, or why it could not be judged.
@@ -313,7 +324,10 @@ void write_atomically(const std::string& path, const std::string& text) {
   sink.commit();
 }
 
-int run(const Options& o) {
+int run(int argc, char** argv) {
+  const std::optional<Options> parsed = parse_arguments(argc, argv);
+  if (!parsed) return 2;  // bad arguments count as invalid input
+  const Options& o = *parsed;
   std::vector<Outcome> outcomes;
   int worst = 0;
   for (const std::string& path : o.cases) {
@@ -354,13 +368,4 @@ int run(const Options& o) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Options options;
-  try {
-    options = parse(argc, argv);
-  } catch (const UsageError& e) {
-    std::cerr << "scalora-verify: " << e.what() << "\n" << kUsage;
-    return 2;  // bad arguments count as invalid input
-  }
-  return run(options);
-}
+int main(int argc, char** argv) { return run(argc, argv); }
