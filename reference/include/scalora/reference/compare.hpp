@@ -24,7 +24,7 @@ struct Check {
   double value = 0;
   double budget = 0;
   std::string detail;  ///< where the worst entry is, or why the check was skipped
-  std::string id;      ///< short stable name (scalora-verify's --json and --tol): "branch", "W_unchanged", ...
+  std::string id = "";  ///< short stable name (scalora-verify's --json and --tol): "branch", "W_unchanged", ...
 };
 
 struct Comparison {
