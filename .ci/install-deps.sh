@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
   doctest-dev librapidcheck-dev nlohmann-json3-dev libbenchmark-dev
   zlib1g-dev
+  python3-torch python3-numpy   # tools/torch_client (scalora-verify's PyTorch client test)
 )
 if [[ "${1:-}" == "--if-missing" ]] && dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   exit 0

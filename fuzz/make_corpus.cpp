@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "../tests/support/io_numpy_fixtures.hpp"
 #include "scalora/io.hpp"
+#include "scalora/io/case_file.hpp"
 
 namespace {
 
@@ -176,6 +178,64 @@ void roundtrip_corpus() {
   emit("tensor_roundtrip", "nan_f16", Bytes{1, 0, 3, 1, 4, 0x01, 0x7c, 0x00, 0xfe, 0xff, 0x7f});
 }
 
+/// Case files (scalora-verify): a full valid case in each container, then one defect per
+/// case-level error class, each a copy of the valid case with one tensor changed.
+void case_file_corpus() {
+  const std::int64_t m = 3, n = 2, r = 2;
+  std::vector<Tensor> full = {ramp("A", dtype::f32, {m, r}),          ramp("B", dtype::f32, {n, r}),
+                              ramp("grad_A", dtype::f32, {m, r}),     ramp("grad_B", dtype::bf16, {n, r}),
+                              ramp("L", dtype::f64, {}),              ramp("lr", dtype::f32, {1}),
+                              ramp("W_pt", dtype::f16, {m, n}),       ramp("G", dtype::f32, {m, n}),
+                              ramp("exp_avg_A", dtype::f32, {m, r}),  ramp("exp_avg_sq_B", dtype::f32, {n, r}),
+                              ramp("out.A", dtype::bf16, {m, r}),     ramp("out.W_pt", dtype::f16, {m, n}),
+                              ramp("out.exp_avg_A", dtype::f32, {m, r}), ramp("out.alpha", dtype::f64, {r}),
+                              ramp("out.beta", dtype::f64, {}),       ramp("note", dtype::f32, {1})};
+  // ramp() starts at -1: make the scalars and second moments valid.
+  const auto set = [](std::vector<Tensor>& ts, const std::string& name, Tensor t) {
+    for (Tensor& x : ts)
+      if (x.name == name) x = std::move(t);
+  };
+  set(full, "L", from_scalar("L", 10.0, dtype::f64));
+  set(full, "lr", from_scalar("lr", 1e-3, dtype::f32, {1}));
+  Tensor sq = ramp("exp_avg_sq_B", dtype::f32, {n, r});
+  for (std::int64_t k = 0; k < sq.element_count(); ++k) encode_element(dtype::f32, 0.25 * double(k), sq.data.data() + 4 * k);
+  set(full, "exp_avg_sq_B", sq);
+  const std::map<std::string, std::string> meta = {{"scalora.compute_dtype", "F64"}, {"scalora.mode", "hybrid"}};
+  emit("case_file", "valid_full", serialize_safetensors(full, meta));
+  emit("case_file", "valid_npz", serialize_npz({full[0], full[1], full[2], full[4], full[5], full[6], full[7],
+                                                 ramp("grad_B", dtype::f16, {n, r})}));
+  emit("case_file", "valid_minimal", serialize_safetensors({full[0], full[1], full[2], full[3], full[4], full[5]}));
+  const auto variant = [&](const char* file, const std::string& name, Tensor t) {
+    std::vector<Tensor> ts = full;
+    set(ts, name, std::move(t));
+    emit("case_file", file, serialize_safetensors(ts, meta));
+  };
+  const auto without = [&](const char* file, const std::string& name) {
+    std::vector<Tensor> ts;
+    for (const Tensor& t : full)
+      if (t.name != name) ts.push_back(t);
+    emit("case_file", file, serialize_safetensors(ts, meta));
+  };
+  without("bad_missing_grad_B", "grad_B");
+  without("bad_output_without_input", "W_pt");
+  variant("bad_B_rank", "B", ramp("B", dtype::f32, {n, r + 1}));
+  variant("bad_A_rank3", "A", ramp("A", dtype::f32, {m, r, 1}));
+  variant("bad_grad_A_shape", "grad_A", ramp("grad_A", dtype::f32, {r, m}));
+  variant("bad_W_pt_shape", "W_pt", ramp("W_pt", dtype::f16, {m, n + 1}));
+  variant("bad_L_negative", "L", from_scalar("L", -1.0, dtype::f64));
+  variant("bad_lr_nan", "lr", from_scalar("lr", std::nan(""), dtype::f32));
+  variant("bad_L_shape", "L", ramp("L", dtype::f64, {2}));
+  variant("bad_alpha_length", "out.alpha", ramp("out.alpha", dtype::f64, {r + 1}));
+  Tensor inf = ramp("A", dtype::f32, {m, r});
+  encode_element(dtype::f32, std::numeric_limits<double>::infinity(), inf.data.data() + 4);
+  variant("bad_A_inf", "A", inf);
+  variant("bad_A_empty", "A", ramp("A", dtype::f32, {m, 0}));
+  variant("bad_second_moment", "exp_avg_sq_B", ramp("exp_avg_sq_B", dtype::f32, {n, r}));
+  variant("bad_unknown_output", "note", ramp("out.alpah", dtype::f64, {r}));
+  emit("case_file", "bad_metadata_mode",
+       serialize_safetensors(full, {{"scalora.compute_dtype", "F64"}, {"scalora.mode", "column"}}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -188,5 +248,6 @@ int main(int argc, char** argv) {
   npy_corpus();
   npz_corpus();
   roundtrip_corpus();
+  case_file_corpus();
   return 0;
 }

@@ -190,16 +190,24 @@ inline double decode_f32(std::uint32_t bits) { return detail::decode_binary<8, 2
 /// float nearest to x (RNE, overflow to inf); exact when x is a decoded F32/BF16/F16.
 inline float round_to_float(double x) { return detail::float_of(encode_f32(x)); }
 
-/// Value of one little-endian element at p (element_size(t) bytes).
-inline double decode_element(dtype t, const unsigned char* p) {
+namespace detail {
+/// The N little-endian bytes at p as an integer (compiles to one load on x86).
+template <std::size_t N>
+std::uint64_t load_le(const unsigned char* p) {
   std::uint64_t v = 0;
-  const std::size_t n = element_size(t);
-  for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  for (std::size_t i = 0; i < N; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+}  // namespace detail
+
+/// Value of one little-endian element at p (element_size(t) bytes). With t a
+/// constant the switch folds away (Tensor::to_matrix decodes a whole tensor so).
+inline double decode_element(dtype t, const unsigned char* p) {
   switch (t) {
-    case dtype::f64: return detail::double_of(v);
-    case dtype::f32: return decode_f32(static_cast<std::uint32_t>(v));
-    case dtype::bf16: return decode_bf16(static_cast<std::uint16_t>(v));
-    case dtype::f16: return decode_f16(static_cast<std::uint16_t>(v));
+    case dtype::f64: return detail::double_of(detail::load_le<8>(p));
+    case dtype::f32: return decode_f32(static_cast<std::uint32_t>(detail::load_le<4>(p)));
+    case dtype::bf16: return decode_bf16(static_cast<std::uint16_t>(detail::load_le<2>(p)));
+    case dtype::f16: return decode_f16(static_cast<std::uint16_t>(detail::load_le<2>(p)));
   }
   return 0;
 }

@@ -45,6 +45,10 @@ enum class io_problem {
   invalid_tensor,           ///< a tensor handed to a writer or helper is inconsistent
   not_matrix,               ///< to_matrix on a tensor of rank > 2
   not_scalar,               ///< scalar_value on a tensor whose shape is not [] or [1]
+  missing_tensor,           ///< case file: a required tensor (or the input of a given output) is absent
+  shape_mismatch,           ///< case file: a tensor's shape disagrees with m, n, r of A and B
+  bad_value,                ///< case file: a scalar not finite and > 0, an input entry NaN/Inf
+  unknown_name,             ///< case file: an "out." tensor the format does not define
 };
 
 inline const char* to_string(io_problem p) {
@@ -78,6 +82,10 @@ inline const char* to_string(io_problem p) {
     case io_problem::invalid_tensor: return "invalid_tensor";
     case io_problem::not_matrix: return "not_matrix";
     case io_problem::not_scalar: return "not_scalar";
+    case io_problem::missing_tensor: return "missing_tensor";
+    case io_problem::shape_mismatch: return "shape_mismatch";
+    case io_problem::bad_value: return "bad_value";
+    case io_problem::unknown_name: return "unknown_name";
   }
   return "unknown";
 }

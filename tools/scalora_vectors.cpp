@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: Apache-2.0
+// scalora-vectors: writes the conformance suite of scalora-verify: case files
+// covering every branch and degenerate case of the spec, with the expected
+// outputs computed by the reference (exact decision), a few deliberately wrong
+// cases under corrupt/, and manifest.json.
+//
+//   scalora-vectors DIR [--large]
+//
+// --large adds realistic shapes (4096 x 4096 and 4096 x 14336, r = 8; about
+// 1 GB, generated on demand, never committed). Exit status: 0 written, 2 bad
+// arguments or a write error. Case list and format: docs/validating.md.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "scalora/glue/sha256.hpp"
+#include "scalora/io/detail/bytes.hpp"
+#include "scalora/linalg/random.hpp"
+#include "scalora/version.hpp"
+#include "verify_core.hpp"
+
+namespace {
+
+using namespace scalora;
+using io::dtype;
+namespace fs = std::filesystem;
+
+/// One case of the suite: inputs in double (rounded to `in` before the
+/// reference sees them), which outputs to write, in which dtype and container.
+struct Spec {
+  std::string name, description;
+  std::string expect_branch;  ///< the reference's branch this case must exercise ("" = either)
+  io::Case c;                 ///< input layer, G, bound, mode
+  dtype in = dtype::f64, out = dtype::f64;
+  std::string container = "safetensors";  ///< safetensors, npz, npy (a directory)
+  Index g_rank = 0;             ///< rank of a random G (0: 2r + 2)
+  bool scalings = true;         ///< write out.alpha, out.beta
+  bool scalings_as_scalar = false;  ///< as shape [] (a scalar-branch case)
+  bool factors = true;          ///< write out.A, out.B
+  bool flip_sign = false;       ///< apply -alpha (an optimum too: only alpha^2 is identified)
+  /// A planted bug (corrupt/): changes the expected outputs; the checks that must fail.
+  std::function<void(io::Case&)> corrupt;
+  std::vector<std::string> must_fail;
+};
+
+Matrix<double> rounded(const Matrix<double>& x, dtype t) {
+  Matrix<double> y(x.rows(), x.cols());
+  unsigned char buf[8];
+  for (Index j = 0; j < x.cols(); ++j)
+    for (Index i = 0; i < x.rows(); ++i) {
+      io::encode_element(t, x(i, j), buf);
+      y(i, j) = io::decode_element(t, buf);
+    }
+  return y;
+}
+
+Matrix<double> mat(Index rows, Index cols, std::initializer_list<double> v) {
+  Matrix<double> x(rows, cols);
+  auto it = v.begin();
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < cols; ++j) x(i, j) = *it++;
+  return x;
+}
+
+/// Inputs with gradients from an explicit G: grad_A = s G B, grad_B = s G^T A (spec 2, D2).
+io::Case from_gradient(const Matrix<double>& A, const Matrix<double>& B, const Matrix<double>& G, double L,
+                       double lr, double s = 1) {
+  io::Case c;
+  c.input.A = A;
+  c.input.B = B;
+  c.input.grad_A = s * G * B;
+  c.input.grad_B = s * G.transpose() * A;
+  c.G = G;
+  c.bound.L = L;
+  c.bound.lr = lr;
+  c.bound.lora_scale = s;
+  return c;
+}
+
+/// Adds W_pt and AdamW moments as after a few steps (values only matter for the lemmas).
+io::Case& with_state(io::Case& c, std::uint64_t seed) {
+  const Index m = c.input.A.rows(), n = c.input.B.rows(), r = c.input.A.cols();
+  c.input.W_pt = 0.5 * gaussian_matrix(m, n, seed + 100);
+  AdamMoments<double>& mo = c.input.moments;
+  mo.exp_avg_A = 0.1 * c.input.grad_A + 0.01 * gaussian_matrix(m, r, seed + 101);
+  mo.exp_avg_B = 0.1 * c.input.grad_B + 0.01 * gaussian_matrix(n, r, seed + 102);
+  mo.exp_avg_sq_A = 0.01 * c.input.grad_A.cwiseAbs2() + 1e-4 * gaussian_matrix(m, r, seed + 103).cwiseAbs2();
+  mo.exp_avg_sq_B = 0.01 * c.input.grad_B.cwiseAbs2() + 1e-4 * gaussian_matrix(n, r, seed + 104).cwiseAbs2();
+  return c;
+}
+
+/// A random layer: G of rank k (default 2r + 2) plus noise, A ~ N(0, 1/m), B at
+/// scale b_scale. A rank-1 G makes the column condition fail about 40% of the time.
+io::Case random_case(Index m, Index n, Index r, std::uint64_t seed, double b_scale, double s = 1, Index rank = 0) {
+  const Index k = std::min<Index>({m, n, rank > 0 ? rank : 2 * r + 2});
+  const Matrix<double> G = gaussian_matrix(m, k, seed) * gaussian_matrix(k, n, seed + 1) / std::sqrt(double(n)) +
+                           0.1 * gaussian_matrix(m, n, seed + 2) / std::sqrt(double(n));
+  io::Case c = from_gradient(gaussian_matrix(m, r, seed + 3) / std::sqrt(double(m)),
+                             b_scale * gaussian_matrix(n, r, seed + 4) / std::sqrt(double(n)), G, 4.0, 0.05, s);
+  return with_state(c, seed);
+}
+
+/// The worked example of docs/theory.md (5 x 5, r = 2, G = diag(5..1), L = 1, lr = 1/6).
+io::Case worked() {
+  Matrix<double> G = Matrix<double>::Zero(5, 5);
+  for (int i = 0; i < 5; ++i) G(i, i) = 5 - i;
+  return from_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, -1, 1, 0}), mat(5, 2, {1, 0, 1, -1, -1, -1, 0, 0, 0, 0}), G,
+                       1.0, 0.25);
+}
+
+io::Case scalar_mode(io::Case c) {
+  c.mode = scaling_mode::scalar_only;
+  return c;
+}
+
+/// Rounds the inputs to the case's dtype, as the file will store them.
+void round_inputs(Spec& sp) {
+  io::Case& c = sp.c;
+  for (const auto& [name, part] : io::layer_parts(c.input))
+    if (part->size()) *part = rounded(*part, sp.in);
+  if (c.G.size()) c.G = rounded(c.G, sp.in);
+  c.m = c.input.A.rows();
+  c.n = c.input.B.rows();
+  c.r = c.input.A.cols();
+}
+
+std::vector<Spec> small_suite() {
+  std::vector<Spec> s;
+  auto add = [&](Spec sp) { s.push_back(std::move(sp)); };
+  // Random layers whose decision is searched for (seed upwards) in write().
+  const auto random = [](const char* name, const char* what, const char* branch, Index m, Index n, Index r,
+                         std::uint64_t seed, double b_scale, dtype in, dtype out) {
+    Spec sp;
+    sp.name = name;
+    sp.description = what;
+    sp.expect_branch = branch;
+    sp.g_rank = std::string(branch) == "scalar" ? 1 : 0;
+    sp.c = random_case(m, n, r, seed, b_scale, 1, sp.g_rank);
+    sp.in = in;
+    sp.out = out;
+    return sp;
+  };
+  add(random("column_f64", "column branch (Theorem 5), F64, with W_pt, G, moments", "column", 24, 20, 3, 11, 1.0,
+             dtype::f64, dtype::f64));
+  add(random("column_f32", "column branch, F32 inputs and outputs", "column", 32, 24, 4, 31, 1.0, dtype::f32,
+             dtype::f32));
+  add(random("column_bf16_in_f32_out", "column branch, BF16 inputs, F32 outputs", "column", 32, 24, 4, 51, 1.0,
+             dtype::bf16, dtype::f32));
+  add(random("column_f32_in_bf16_out", "column branch, F32 inputs, BF16 outputs (bf16 W_pt)", "column", 32, 24, 4, 71,
+             1.0, dtype::f32, dtype::bf16));
+  add(random("column_f16", "column branch, F16 inputs and outputs", "column", 16, 12, 2, 91, 1.0, dtype::f16,
+             dtype::f16));
+  add(random("scalar_fallback_f64", "no non-negative solution of M v = lambda: Theorem 3 fallback", "scalar", 24, 20,
+             3, 111, 1.0, dtype::f64, dtype::f64));
+  add(random("scalar_fallback_f32", "scalar fallback, F32", "scalar", 32, 24, 4, 131, 1.0, dtype::f32, dtype::f32));
+  {
+    Spec sp = random("column_lora_scale_2", "column branch with lora_scale s = 2 (kappa = L lr s^2, grads carry s)",
+                     "column", 20, 16, 2, 151, 1.0, dtype::f64, dtype::f64);
+    sp.c = random_case(20, 16, 2, 151, 1.0, 2.0);
+    add(sp);
+  }
+  {
+    Spec sp = random("column_inferred_f32", "column branch, no out.alpha/out.beta: scalings fitted to out.A, out.B",
+                     "column", 32, 24, 4, 171, 1.0, dtype::f32, dtype::f32);
+    sp.scalings = false;
+    add(sp);
+  }
+  {
+    Spec sp = random("column_sign_flipped", "alpha -> -alpha applied consistently: an optimum too (either sign)",
+                     "column", 24, 20, 3, 191, 1.0, dtype::f64, dtype::f64);
+    sp.flip_sign = true;
+    add(sp);
+  }
+  {
+    Spec sp = random("minimal_inputs", "only A, B, grads, L, lr in; only out.A, out.B out", "", 24, 20, 3, 211, 1.0,
+                     dtype::f32, dtype::f32);
+    sp.c.input.W_pt.resize(0, 0);
+    sp.c.input.moments = {};
+    sp.c.G.resize(0, 0);
+    sp.scalings = false;
+    add(sp);
+  }
+  {
+    Spec sp = random("npz_container", "column branch in a NumPy .npz", "", 24, 20, 3, 231, 1.0, dtype::f32, dtype::f32);
+    sp.container = "npz";
+    add(sp);
+  }
+  {
+    Spec sp = random("npy_directory", "a directory of <name>.npy files", "", 24, 20, 3, 251, 1.0, dtype::f64, dtype::f16);
+    sp.container = "npy";
+    add(sp);
+  }
+  // Hand cases (integers: exact in every dtype).
+  const auto hand = [&](const char* name, const char* what, const char* branch, io::Case c, bool state = true) {
+    Spec sp;
+    sp.name = name;
+    sp.description = what;
+    sp.expect_branch = branch;
+    sp.c = std::move(c);
+    if (state) with_state(sp.c, 7);
+    add(sp);
+  };
+  hand("worked_example", "docs/theory.md's worked example: v = M^-1 lambda > 0, unique", "column", worked());
+  hand("scalar_fallback_hand", "v = M^{-1} lambda = [1, -1, 1, 1]: column condition fails, Theorem 3 interior",
+       "scalar",
+       from_gradient(mat(2, 2, {-1, 1, 0, 1}), mat(2, 2, {1, 1, 0, 1}), mat(2, 2, {-1, 1, 0, -1}), 1.0, 1.0));
+  hand("m_lt_2r", "m = n = 2 < 2r = 4 with M nonsingular", "column",
+       from_gradient(mat(2, 2, {0, 1, 1, 1}), mat(2, 2, {-1, -1, -1, 0}), mat(2, 2, {0, 1, -1, 1}), 1.0, 1.0 / 3));
+  {
+    io::Case c = worked();
+    c.input.B.setZero();
+    c.input.grad_A.setZero();
+    hand("B_zero_init", "B = 0 (grad_A = 0): beta not identified, canonical beta = 1 (D5)", "column", c);
+  }
+  {
+    io::Case c = worked();
+    c.input.A.setZero();
+    c.input.grad_B.setZero();
+    hand("A_zero_init_peft", "A = 0, PEFT's lora_B = 0 initialisation (grad_B = 0): alpha not identified", "column", c);
+  }
+  hand("duplicate_columns", "A = [a, a], B = [b, b]: singular M, least change splits equally", "column",
+       from_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1}), mat(5, 2, {1, 1, 1, 1, -1, -1, 0, 0, 0, 0}),
+                     worked().G, 1.0, 0.25));
+  {
+    io::Case c = worked();
+    c.input.A.col(1).setZero();
+    c.input.grad_B = c.G.transpose() * c.input.A;
+    hand("zero_column_of_A", "rank-deficient A (zero column): its alpha is not identified", "column", c);
+  }
+  {
+    io::Case c = worked();
+    c.input.A.col(1).setZero();
+    c.input.grad_B = c.G.transpose() * c.input.A;
+    Spec sp;
+    sp.name = "zero_column_inferred";
+    sp.description = "zero column of A and no out.alpha: alpha_2 is not recoverable, the reference's is used";
+    sp.expect_branch = "column";
+    sp.c = with_state(c, 7);
+    sp.scalings = false;
+    add(sp);
+  }
+  hand("collinear_least_distance", "A_2 = 2 A_1: least change infeasible, least-distance optimum (alpha_1 = 0)",
+       "column",
+       from_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, 2, 1, 2}), mat(5, 2, {1, 0, 1, -1, -1, -1, 0, 0, 0, 0}),
+                     worked().G, 1.0, 1.0));
+  {
+    io::Case c = worked();
+    c.input.grad_A.setZero();
+    c.input.grad_B.setZero();
+    c.G.setZero();
+    hand("zero_gradient", "grad_A = grad_B = 0: alpha = beta = 1, nothing changes", "", c);
+  }
+  // v = (0, 1/2) exactly: B parallel to G^T A (Cauchy-Schwarz equality), M nonsingular.
+  const io::Case tie = from_gradient(mat(2, 1, {1, 0}), mat(2, 1, {1, 1}), mat(2, 2, {1, 1, 0, 1}), 1.0, 1.0);
+  hand("boundary_column_v_zero", "column condition at its boundary: v = (0, 1/2) exactly, alpha = 0", "column", tie);
+  hand("boundary_scalar_C_A_zero", "scalar mode, Theorem 3 rows 'A off' / interior meet: C_A = 0 exactly", "scalar",
+       scalar_mode(tie));
+  // Theorem 3's table (scalar mode, metadata scalora.mode = scalar).
+  hand("scalar_only_beta_zero", "scalar mode, Theorem 3 row 'B off' (C_A > 0, C_B <= 0): b = 0", "scalar",
+       scalar_mode(from_gradient(mat(2, 2, {0, 1, -1, 1}), mat(2, 2, {0, -1, 0, 1}), mat(2, 2, {1, 1, 0, -1}), 1.0, 1.0)));
+  hand("scalar_only_alpha_zero", "scalar mode, Theorem 3 row 'A off' (C_A <= 0, C_B > 0): a = 0", "scalar",
+       scalar_mode(from_gradient(mat(2, 2, {0, 0, 1, 0}), mat(2, 2, {-1, 0, -1, -1}), mat(2, 2, {-2, 1, 0, 1}), 1.0, 1.0)));
+  {
+    Spec sp;
+    sp.name = "scalar_only_interior";
+    sp.description = "scalar mode, Theorem 3 interior (worked example): a = 27/11, b = 9/4; out.alpha as shape []";
+    sp.expect_branch = "scalar";
+    sp.c = scalar_mode(worked());
+    with_state(sp.c, 7);
+    sp.scalings_as_scalar = true;
+    add(sp);
+  }
+  hand("scalar_only_collinear", "scalar mode, C = 0 (Y = 4 X): the segment's least-change point (D6)", "scalar",
+       scalar_mode(from_gradient(mat(2, 1, {1, 0}), mat(2, 1, {2, 0}), mat(2, 2, {1, 0, 0, 0}), 1.0, 1.0)));
+  {
+    Matrix<double> G = Matrix<double>::Zero(3, 3);
+    G(0, 0) = 3;
+    G(1, 1) = 2;
+    G(2, 2) = 2;
+    hand("svd_tie", "sigma_2r = sigma_2r+1 (Theorem 1's minimiser not unique; its value is)", "",
+         from_gradient(mat(3, 1, {1, 1, 0}), mat(3, 1, {0, 1, 1}), G, 1.0, 0.5));
+  }
+
+  // corrupt/: planted bugs on a column case; each must make the named checks fail.
+  const auto bug = [&](const char* name, const char* what, std::vector<std::string> fails,
+                       std::function<void(io::Case&)> f) {
+    Spec sp = random((std::string("corrupt/") + name).c_str(), what, "column", 32, 24, 4, 31, 1.0, dtype::f32,
+                     dtype::f32);
+    sp.corrupt = std::move(f);
+    sp.must_fail = std::move(fails);
+    add(sp);
+  };
+  bug("merge_missing", "out.W_pt = W_pt (the re-split merge was skipped)", {"W_unchanged"},
+      [](io::Case& c) { c.output.W_pt = c.input.W_pt; });
+  bug("merge_wrong_sign", "W_pt' = W_pt - s A diag(1 - alpha beta) B^T", {"W_unchanged"},
+      [](io::Case& c) { c.output.W_pt = 2 * c.input.W_pt - c.output.W_pt; });
+  bug("moments_swapped", "A's moments scaled by alpha, B's by beta", {"out.exp_avg_A", "out.exp_avg_B"},
+      [](io::Case& c) {
+        c.output.moments.exp_avg_A = c.input.moments.exp_avg_A * c.out_alpha.asDiagonal();
+        c.output.moments.exp_avg_B = c.input.moments.exp_avg_B * c.out_beta.asDiagonal();
+      });
+  bug("moments_not_transferred", "moments left as they were", {"out.exp_avg_A", "out.exp_avg_sq_B"},
+      [](io::Case& c) { c.output.moments = c.input.moments; });
+  bug("factor_entry_off", "one entry of out.A off by 8 ulps", {"out.A"},
+      [](io::Case& c) { c.output.A(3, 1) *= 1 + 8 * std::ldexp(1.0, -23); });
+  return s;
+}
+
+std::vector<Spec> large_suite() {
+  std::vector<Spec> s;
+  for (const auto& [m, n] : {std::pair<Index, Index>{4096, 4096}, {4096, 14336}}) {
+    Spec sp;
+    sp.name = "large_" + std::to_string(m) + "x" + std::to_string(n) + "_r8";
+    sp.description = "realistic shape, F32, W_pt, moments and all outputs (no G)";
+    sp.c = random_case(m, n, 8, 7001, 0.01);
+    sp.c.G.resize(0, 0);
+    sp.in = sp.out = dtype::f32;
+    s.push_back(std::move(sp));
+  }
+  return s;
+}
+
+std::vector<io::Tensor> tensors_of(const Spec& sp, const io::Case& c) {
+  std::vector<io::Tensor> ts;
+  for (const auto& [name, part] : io::layer_parts(c.input))
+    if (part->size()) ts.push_back(io::from_matrix(name, *part, sp.in));
+  if (c.G.size()) ts.push_back(io::from_matrix("G", c.G, sp.in));
+  ts.push_back(io::from_scalar("L", c.bound.L, dtype::f64));
+  ts.push_back(io::from_scalar("lr", c.bound.lr, dtype::f64));
+  if (c.bound.lora_scale != 1) ts.push_back(io::from_scalar("lora_scale", c.bound.lora_scale, dtype::f64));
+  for (const auto& [name, part] : io::layer_parts(c.output)) {
+    const std::string n = name;
+    if (part->size() == 0 || n == "grad_A" || n == "grad_B") continue;
+    if (!sp.factors && (n == "A" || n == "B")) continue;
+    ts.push_back(io::from_matrix("out." + n, *part, sp.out));
+  }
+  if (sp.scalings)
+    for (const auto& [name, v] : {std::pair<const char*, const Vector<double>*>{"out.alpha", &c.out_alpha},
+                                  {"out.beta", &c.out_beta}}) {
+      io::Tensor t = sp.scalings_as_scalar ? io::from_scalar(name, (*v)(0), dtype::f64)
+                                           : io::from_matrix(name, *v, dtype::f64);
+      if (!sp.scalings_as_scalar) t.shape = {v->size()};
+      ts.push_back(t);
+    }
+  return ts;
+}
+
+std::string file_sha256(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return glue::sha256_hex(bytes);
+}
+
+/// Computes the expected outputs, writes the case, returns its manifest entry.
+nlohmann::json write(Spec sp, const fs::path& dir) {
+  // Random cases: search seeds until the reference takes the branch the case is for.
+  reference::ReferenceOutputs ref;
+  const bool had_w = sp.c.input.W_pt.size() != 0, had_g = sp.c.G.size() != 0;
+  for (int attempt = 0;; ++attempt) {
+    round_inputs(sp);
+    ref = tools::expected_outputs(sp.c);
+    if (sp.expect_branch.empty() || to_string(ref.applied) == sp.expect_branch) break;
+    if (attempt == 40 || sp.c.m < 8) throw std::runtime_error(sp.name + ": the reference never took the " + sp.expect_branch + " branch");
+    const io::Case fresh =
+        random_case(sp.c.m, sp.c.n, sp.c.r, 1000 + 37 * std::uint64_t(attempt) + sp.name.size(), 1.0,
+                    sp.c.bound.lora_scale, sp.g_rank);
+    sp.c.input = fresh.input;
+    sp.c.G = had_g ? fresh.G : Matrix<double>();
+    if (!had_w) {
+      sp.c.input.W_pt.resize(0, 0);
+      sp.c.input.moments = {};
+    }
+  }
+  io::Case& c = sp.c;
+  c.output = ref.layer;
+  c.out_alpha = ref.alpha;
+  c.out_beta = ref.beta;
+  if (sp.flip_sign) {
+    // (-alpha, -beta): alpha o beta and so W_pt' are unchanged; the factors and
+    // first moments change sign, the second moments do not.
+    c.out_alpha = -ref.alpha;
+    c.out_beta = -ref.beta;
+    c.output.A = -c.output.A;
+    c.output.B = -c.output.B;
+    c.output.moments.exp_avg_A = -c.output.moments.exp_avg_A;
+    c.output.moments.exp_avg_B = -c.output.moments.exp_avg_B;
+  }
+  if (sp.corrupt) sp.corrupt(c);
+  c.output.grad_A.resize(0, 0);
+  c.output.grad_B.resize(0, 0);
+  const std::vector<io::Tensor> ts = tensors_of(sp, c);
+  std::map<std::string, std::string> meta = {{"generator", std::string("scalora-vectors ") + version_string},
+                                             {"scalora.compute_dtype", "F64"}};
+  if (c.mode == scaling_mode::scalar_only) meta["scalora.mode"] = "scalar";
+
+  nlohmann::json e;
+  fs::path file = dir / sp.name;
+  fs::create_directories(file.parent_path());
+  if (sp.container == "npy") {
+    fs::create_directories(file);
+    for (const io::Tensor& t : ts) io::write_npy((file / (t.name + ".npy")).string(), t);
+    for (const io::Tensor& t : ts) e["files"][t.name + ".npy"] = file_sha256(file / (t.name + ".npy"));
+  } else {
+    file += sp.container == "npz" ? ".npz" : ".safetensors";
+    if (sp.container == "npz") io::write_npz(file.string(), ts);
+    else io::write_safetensors(file.string(), ts, meta);
+    e["sha256"] = file_sha256(file);
+    e["bytes"] = std::uintmax_t(fs::file_size(file));
+  }
+  e["name"] = sp.name;
+  e["file"] = fs::relative(file, dir).string();
+  e["description"] = sp.description;
+  e["branch"] = to_string(ref.applied);
+  e["reference"] = ref.kind;
+  e["rank_M"] = ref.rank;
+  e["mode"] = c.mode == scaling_mode::scalar_only ? "scalar" : "hybrid";
+  e["m"] = c.m;
+  e["n"] = c.n;
+  e["r"] = c.r;
+  e["lora_scale"] = c.bound.lora_scale;
+  e["dtypes"] = {{"inputs", io::safetensors_name(sp.in)}, {"outputs", io::safetensors_name(sp.out)},
+                 {"scalings", "F64"}};
+  e["compute_dtype"] = sp.container == "safetensors" ? "F64 (metadata)" : "default";
+  for (const io::Tensor& t : ts) e["tensors"].push_back(t.name);
+  e["expect"] = sp.must_fail.empty() ? "pass" : "fail";
+  e["must_fail"] = sp.must_fail;
+  e["alpha"] = std::vector<double>(c.out_alpha.data(), c.out_alpha.data() + c.out_alpha.size());
+  e["beta"] = std::vector<double>(c.out_beta.data(), c.out_beta.data() + c.out_beta.size());
+  std::printf("  %-34s %-7s %-28s %s\n", sp.name.c_str(), to_string(ref.applied), ref.kind.c_str(),
+              e["file"].get<std::string>().c_str());
+  return e;
+}
+
+int run(int argc, char** argv) {
+  std::string dir;
+  bool large = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--large") large = true;
+    else if (a == "--help" || a == "-h") {
+      std::printf("usage: scalora-vectors DIR [--large]\n");
+      return 0;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "scalora-vectors: unknown option '%s'\nusage: scalora-vectors DIR [--large]\n", a.c_str());
+      return 2;
+    } else if (dir.empty()) dir = a;
+    else {
+      std::fprintf(stderr, "scalora-vectors: one DIR only\n");
+      return 2;
+    }
+  }
+  if (dir.empty()) {
+    std::fprintf(stderr, "usage: scalora-vectors DIR [--large]\n");
+    return 2;
+  }
+  fs::create_directories(dir);
+  std::vector<Spec> specs = small_suite();
+  if (large)
+    for (Spec& sp : large_suite()) specs.push_back(std::move(sp));
+  nlohmann::json manifest;
+  manifest["generator"] = std::string("scalora-vectors ") + version_string;
+  manifest["format"] = "docs/validating.md";
+  manifest["cases"] = nlohmann::json::array();
+  std::printf("scalora-vectors: writing %zu cases to %s\n", specs.size(), dir.c_str());
+  for (Spec& sp : specs) manifest["cases"].push_back(write(std::move(sp), dir));
+  const std::string text = manifest.dump(2) + "\n";
+  io::detail::AtomicFileSink sink((fs::path(dir) / "manifest.json").string());
+  sink.write(text.data(), text.size());
+  sink.commit();
+  std::printf("scalora-vectors: %s/manifest.json\n", dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scalora-vectors: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+// The multiprecision part of scalora-verify and scalora-vectors, compiled once
+// (verify_core.cpp): the programs themselves do not include Boost.
+#pragma once
+
+#include "scalora/io/case_file.hpp"
+#include "scalora/reference/verdict.hpp"
+
+namespace scalora::tools {
+
+/// reference::verify_case<mp50> (reference/verify.hpp).
+reference::Verdict verify(const io::Case& c, const reference::VerifyOptions& o);
+
+/// reference::reference_outputs<mp50>: the expected outputs of a case.
+reference::ReferenceOutputs expected_outputs(const io::Case& c);
+
+}  // namespace scalora::tools
