@@ -103,3 +103,43 @@ TEST_CASE("a merge column with c_k != 0 but B_k = 0 adds exact zeros to W_pt") {
   // Both columns have A_k = 0 or B_k = 0: the merge changes nothing.
   CHECK(l.W_pt == W0);
 }
+
+TEST_CASE("the hybrid guard: a column scaling worse than Theorem 3's is a failed solve, the scalar one applies") {
+  // core/hybrid_rule.hpp. Tolerance 2r sqrt(eps) of the scalar decrease.
+  const double tol = 4 * std::sqrt(std::numeric_limits<double>::epsilon());
+  CHECK(column_beats_scalar(2.0, 1.0, 4));
+  CHECK(column_beats_scalar(1.0, 1.0, 4));
+  CHECK(column_beats_scalar(1.0 - 0.5 * tol, 1.0, 4));
+  CHECK_FALSE(column_beats_scalar(1.0 - 2 * tol, 1.0, 4));
+  CHECK_FALSE(column_beats_scalar(-4.4e17, 3.0e8, 4));
+  CHECK_FALSE(column_beats_scalar(std::nan(""), 1.0, 4));
+
+  // The case of the long property run (kernel_properties.cu; shrunk by
+  // RapidCheck): m 4, n 1, r 2, |A| 1e-30 with cond(A) 1e8, |B| 1e10, G of
+  // rank 1 and size 1e5. M is singular (n = 1 < 2r) and ill-conditioned; the
+  // exact decision is scalar (least-change margin -1), but the least-distance
+  // solve returned a non-negative v far from M v = lambda whose decrease,
+  // -4.4e17, is below the scalar scaling's 3.0e8.
+  Layer<double> l;
+  l.A = Matrix<double>(4, 2);
+  l.A << 2.8793852906503111e-31, -3.6614002947874924e-39, 6.9854966484189887e-31, -1.4632948446549889e-38,
+      -8.6765620203624966e-31, 7.1159775495249209e-39, -3.3261092001213828e-31, -9.5954580813787424e-40;
+  l.B = Matrix<double>(1, 2);
+  l.B << -7428648714.4490261, 20113410962.722736;
+  l.grad_A = Matrix<double>(4, 2);
+  l.grad_A << -78577280216888.422, 212751630893684.09, 240899256904055.62, -652245911871088.38,
+      -134581142081322.05, 364384684559010.75, 227091883904529.56, -614861809037566.88;
+  l.grad_B = Matrix<double>(1, 2);
+  l.grad_B << -2.5158221641992931e-26, 5.9404410555300378e-34;
+  StepOptions<double> options;
+  options.bound.L = 4;
+  options.bound.lr = 0.05;
+  const StepResult<double> res = scalora_step(l, options);
+  CHECK(res.scaling.applied == branch::scalar);
+  CHECK(res.status.scalar_fallback);
+  CHECK(res.bound_decrease == res.scalar_bound_decrease);
+  CHECK(res.bound_decrease > 0);
+  MESSAGE("column solve: " << std::string(to_string(res.scaling.column.method)) << ", rejected " << res.status.column_rejected
+                           << ", column decrease " << res.column_bound_decrease << ", scalar "
+                           << res.scalar_bound_decrease);
+}

@@ -7,6 +7,7 @@
 
 #include "scalora/core/branch.hpp"
 #include "scalora/core/column_solve.hpp"
+#include "scalora/core/hybrid_rule.hpp"
 #include "scalora/core/scalar_scaling.hpp"
 #include "scalora/linalg/scaling_system.hpp"
 
@@ -83,19 +84,37 @@ Scaling<T> column_scaling(const ScalingSystem<T>& sys, const T& kappa, const Sca
   return out;
 }
 
-/// The hybrid rule of the algorithm (step 4): column scaling when feasible,
-/// else scalar scaling. mode = scalar_only skips Theorem 5.
+namespace detail {
+/// lambda^T u - kappa u^T M u / 2 = bound decrease / lr (bound_decrease below),
+/// in the same overflow-free scaled form.
+template <class T>
+T decrease_per_lr(const ScalingSystem<T>& sys, const Vector<T>& u, const T& kappa) {
+  using std::isinf;
+  const T t = u.cwiseAbs().maxCoeff();
+  if (!(t > T(0))) return T(0);
+  // u overflowed T (an optimum beyond the range, e.g. Theorem 3 with a huge
+  // x / kappa): its decrease exceeds the range as well.
+  if (isinf(t)) return std::numeric_limits<T>::infinity();
+  const Vector<T> w = u / t;
+  return t * (sys.lambda.dot(w) - kappa * t * w.dot(sys.M * w) / T(2));
+}
+}  // namespace detail
+
+/// The hybrid rule of the algorithm (step 4): column scaling when feasible and
+/// not rejected by the Theorem 5 guard (core/hybrid_rule.hpp), else scalar
+/// scaling. mode = scalar_only skips Theorem 5.
 template <class T>
 Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const ScalingTolerances<T>& tol,
                            scaling_mode mode = scaling_mode::hybrid) {
+  Scaling<T> sca = scalar_scaling(sys, kappa, tol);
   if (mode == scaling_mode::hybrid) {
     Scaling<T> col = column_scaling(sys, kappa, tol);
-    if (col.column.feasible()) return col;
-    Scaling<T> sca = scalar_scaling(sys, kappa, tol);
+    if (col.column.feasible() && column_beats_scalar(detail::decrease_per_lr(sys, col.u, kappa),
+                                                     detail::decrease_per_lr(sys, sca.u, kappa), int(2 * sys.r)))
+      return col;
     sca.column = col.column;
-    return sca;
   }
-  return scalar_scaling(sys, kappa, tol);
+  return sca;
 }
 
 /// Decrease of the loss upper bound below l(W) predicted for squared scalings u:
@@ -107,15 +126,7 @@ T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundPar
   // = lr t (lambda^T w - (kappa t) w^T M w / 2) with t = max|u|, w = u / t
   // (kappa / (L s^2) = lr): neither kappa^2 nor u^T M u is formed, so no
   // intermediate overflows where the decrease is finite (fuzz/step_core_fuzz.cpp).
-  using std::abs;
-  using std::isinf;
-  const T t = u.cwiseAbs().maxCoeff();
-  if (!(t > T(0))) return T(0);
-  // u overflowed T (an optimum beyond the range, e.g. Theorem 3 with a huge
-  // x / kappa): its decrease exceeds the range as well.
-  if (isinf(t)) return std::numeric_limits<T>::infinity();
-  const Vector<T> w = u / t;
-  return bp.lr * t * (sys.lambda.dot(w) - bp.kappa() * t * w.dot(sys.M * w) / T(2));
+  return bp.lr * detail::decrease_per_lr(sys, u, bp.kappa());
 }
 
 /// Optimality gap of u against an optimum u_star of the same system:

@@ -34,7 +34,11 @@ struct StepOptions {
 
 /// Numerical outcomes of a step (never thrown).
 struct StepStatus {
-  bool scalar_fallback = false;  ///< hybrid: no v >= 0 exists, Theorem 3 applied
+  bool scalar_fallback = false;  ///< hybrid: no v >= 0 exists (or column_rejected), Theorem 3 applied
+  /// The column solve returned a scaling whose predicted decrease is below
+  /// Theorem 3's: a failed solve by Theorem 5, the scalar scaling is applied
+  /// (core/hybrid_rule.hpp). scaling.column keeps the rejected solve's details.
+  bool column_rejected = false;
   bool singular_system = false;  ///< rank M < 2r: canonical least-change solution (D5)
   bool zero_gradient = false;    ///< grad_A = grad_B = 0: alpha = beta = 1, nothing changes
   bool clamped = false;          ///< entries of v within tolerance below 0 were set to 0
@@ -149,16 +153,18 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   out.vanilla_bound_decrease = bound_decrease(sys, vanilla_squares<T>(r), options.bound);
   if (options.mode == scaling_mode::hybrid) {
     const Scaling<T> column = column_scaling(sys, kappa, tol);
-    if (column.column.feasible()) {
+    if (column.column.feasible()) out.column_bound_decrease = bound_decrease(sys, column.u, options.bound);
+    out.status.column_rejected = column.column.feasible() &&
+                                 !column_beats_scalar(out.column_bound_decrease, out.scalar_bound_decrease, int(2 * r));
+    if (column.column.feasible() && !out.status.column_rejected) {
       out.scaling = column;
-      out.column_bound_decrease = bound_decrease(sys, column.u, options.bound);
     } else {
       out.scaling = scalar;
       out.scaling.column = column.column;
       out.status.scalar_fallback = true;
     }
     out.status.singular_system = column.column.rank < 2 * r;
-    out.status.clamped = column.column.feasible() && column.column.clamped;
+    out.status.clamped = out.scaling.applied == branch::column && column.column.clamped;
   } else {
     out.scaling = scalar;
   }

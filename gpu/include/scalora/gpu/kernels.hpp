@@ -16,6 +16,7 @@
 
 #include "scalora/core/bfloat16.hpp"
 #include "scalora/core/column_solve.hpp"
+#include "scalora/core/hybrid_rule.hpp"
 #include "scalora/core/moments.hpp"
 #include "scalora/core/representable.hpp"
 #include "scalora/core/scalar_scaling.hpp"
@@ -322,11 +323,15 @@ struct solve_layer {
       out.rank = info.rank;
       out.margin = info.margin;
       if (info.feasible()) {
-        column = true;
-        out.clamped = info.clamped;
         for (int a = 0; a < n2; ++a) u[a] = v[a] / kappa;
         out.column_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
-      } else {
+        // Theorem 5 guard (core/hybrid_rule.hpp): a column scaling worse than
+        // Theorem 3's is a failed solve.
+        out.column_rejected = !column_beats_scalar(out.column_bound_decrease, out.scalar_bound_decrease, n2);
+        column = !out.column_rejected;
+        out.clamped = column && info.clamped;
+      }
+      if (!column) {
         out.scalar_fallback = true;
         for (int k = 0; k < r; ++k) {
           u[k] = sc.a;
