@@ -231,3 +231,25 @@ TEST_CASE("property: initialisations and zero gradients fix the scalings the bou
     }
   });
 }
+
+TEST_CASE("regressions: cases the long run (10^4 per property) found, kept in every run") {
+  // Shrunk by RapidCheck. 1: an ill-conditioned singular M where the
+  // least-distance step returned a "solution" predicting a bound increase
+  // (the hybrid guard, core/hybrid_rule.hpp). 2: a feasible least-distance
+  // decision rejected for a slack of 4.9e-8 from a near-dependent NNLS subset
+  // (the LDP slack tolerance, docs/numerics.md "Column decision").
+  LayerCase guard;
+  guard.m = 4, guard.n = 1, guard.r = 2, guard.seed = 1510, guard.a_exp = -30, guard.b_exp = 10, guard.g_exp = 5;
+  guard.cond_exp = 8, guard.g_rank = 1, guard.single = false, guard.w = 0;
+  LayerCase ldp;
+  ldp.m = 4, ldp.n = 3, ldp.r = 6, ldp.seed = 10234, ldp.a_exp = 0, ldp.b_exp = -2, ldp.g_exp = 0;
+  ldp.cond_exp = 0, ldp.g_rank = 1, ldp.single = true, ldp.w = 0;
+  for (const LayerCase& c : {guard, ldp}) {
+    CAPTURE(c);
+    const HostLayer h = c.single ? build<float>(c) : build<double>(c);
+    const auto [outcome, after] =
+        c.single ? run_kernels<float>(h, c, config()) : run_kernels<double>(h, c, config());
+    const CheckReport rep = check_layer("case", h, after, outcome, config().L, config().lr);
+    CHECK_MESSAGE(rep.passed, rep.text);
+  }
+}

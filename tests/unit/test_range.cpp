@@ -104,15 +104,13 @@ TEST_CASE("a merge column with c_k != 0 but B_k = 0 adds exact zeros to W_pt") {
   CHECK(l.W_pt == W0);
 }
 
-TEST_CASE("the hybrid guard: a column scaling worse than Theorem 3's is a failed solve, the scalar one applies") {
-  // core/hybrid_rule.hpp. Tolerance 2r sqrt(eps) of the scalar decrease.
-  const double tol = 4 * std::sqrt(std::numeric_limits<double>::epsilon());
-  CHECK(column_beats_scalar(2.0, 1.0, 4));
-  CHECK(column_beats_scalar(1.0, 1.0, 4));
-  CHECK(column_beats_scalar(1.0 - 0.5 * tol, 1.0, 4));
-  CHECK_FALSE(column_beats_scalar(1.0 - 2 * tol, 1.0, 4));
-  CHECK_FALSE(column_beats_scalar(-4.4e17, 3.0e8, 4));
-  CHECK_FALSE(column_beats_scalar(std::nan(""), 1.0, 4));
+TEST_CASE("the hybrid guard: a column scaling that predicts a bound increase is a failed solve, Theorem 3 applies") {
+  // core/hybrid_rule.hpp: a solution of M v = lambda predicts lr kappa u^T M u / 2 >= 0.
+  CHECK(column_decrease_admissible(3.0e8));
+  CHECK(column_decrease_admissible(0.0));
+  CHECK_FALSE(column_decrease_admissible(-std::numeric_limits<double>::denorm_min()));
+  CHECK_FALSE(column_decrease_admissible(-4.4e17));
+  CHECK_FALSE(column_decrease_admissible(std::nan("")));
 
   // The case of the long property run (kernel_properties.cu; shrunk by
   // RapidCheck): m 4, n 1, r 2, |A| 1e-30 with cond(A) 1e8, |B| 1e10, G of
@@ -137,6 +135,8 @@ TEST_CASE("the hybrid guard: a column scaling worse than Theorem 3's is a failed
   const StepResult<double> res = scalora_step(l, options);
   CHECK(res.scaling.applied == branch::scalar);
   CHECK(res.status.scalar_fallback);
+  CHECK(res.status.column_rejected);
+  CHECK(res.column_bound_decrease < 0);
   CHECK(res.bound_decrease == res.scalar_bound_decrease);
   CHECK(res.bound_decrease > 0);
   MESSAGE("column solve: " << std::string(to_string(res.scaling.column.method)) << ", rejected " << res.status.column_rejected

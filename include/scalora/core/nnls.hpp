@@ -28,10 +28,14 @@ namespace detail {
 /// z = argmin || e(:, idx) z - f ||, by modified Gram-Schmidt QR with
 /// reorthogonalisation. Columns that are numerically dependent on earlier ones
 /// get z = 0. Writes z[0:k]; uses q (rows x k), r (k x k), t (rows).
+/// Returns the smallest ratio ||column orthogonal to the earlier ones|| /
+/// ||column|| of the kept columns (1 if none): its inverse estimates the
+/// condition of the solve, whose relative error is about rows eps / ratio.
 SCALORA_HD_NOWARN
 template <class T>
-SCALORA_HD void subset_least_squares(int rows, const T* e, int lde, const int* idx, int k, const T* f,
-                                     T* z, T* q, T* r, T* t, const T& drop_tol) {
+SCALORA_HD T subset_least_squares(int rows, const T* e, int lde, const int* idx, int k, const T* f,
+                                  T* z, T* q, T* r, T* t, const T& drop_tol) {
+  T min_ratio = T(1);
   for (int j = 0; j < k; ++j) {
     T* v = q + j * rows;
     for (int i = 0; i < rows; ++i) v[i] = at(e, lde, i, idx[j]);
@@ -47,6 +51,7 @@ SCALORA_HD void subset_least_squares(int rows, const T* e, int lde, const int* i
     const T nv = norm2(rows, v);
     if (nv > drop_tol * original && nv > T(0)) {
       at(r, k, j, j) = nv;
+      min_ratio = nv / original < min_ratio ? nv / original : min_ratio;
       for (int i = 0; i < rows; ++i) v[i] /= nv;
     } else {
       at(r, k, j, j) = T(0);  // dependent column: its coefficient is set to 0 below
@@ -64,6 +69,7 @@ SCALORA_HD void subset_least_squares(int rows, const T* e, int lde, const int* i
     for (int c = j + 1; c < k; ++c) s -= at(r, k, j, c) * z[c];
     z[j] = s / at(r, k, j, j);
   }
+  return min_ratio;
 }
 
 }  // namespace detail
@@ -80,12 +86,15 @@ SCALORA_HD void subset_least_squares(int rows, const T* e, int lde, const int* i
 /// cols) epsilon). Keeping such columns lets the subset least squares cancel
 /// near-parallel columns with huge weights.
 /// work: nnls_work_size(rows, cols); iwork: nnls_iwork_size(cols).
+/// condition (optional out): 1 / the smallest orthogonal-part ratio of the
+/// subset least squares that produced w (subset_least_squares): the solution's
+/// rounding is about rows eps condition, relative to ||f||.
 /// @post w >= 0; on convergence the KKT conditions of the problem hold to tol
 ///       (checked in tests/unit/test_nnls.cpp and proofs_checks/thm5_column_scaling.cpp).
 SCALORA_HD_NOWARN
 template <class T>
 SCALORA_HD nnls_status nnls(int rows, int cols, const T* e, int lde, const T* f, T* w, T* work, int* iwork,
-                            const T& tol, int max_iterations, const T& dependency = T(0)) {
+                            const T& tol, int max_iterations, const T& dependency = T(0), T* condition = nullptr) {
   using detail::at;
   using detail::dot;
   T* q = work;                   // rows * cols
@@ -105,6 +114,7 @@ SCALORA_HD nnls_status nnls(int rows, int cols, const T* e, int lde, const T* f,
     passive[j] = 0;
     excluded[j] = 0;
   }
+  if (condition) *condition = T(1);
   int iterations = 0;
   for (;;) {
     for (int i = 0; i < rows; ++i) {
@@ -130,7 +140,7 @@ SCALORA_HD nnls_status nnls(int rows, int cols, const T* e, int lde, const T* f,
       int k = 0;
       for (int j = 0; j < cols; ++j)
         if (passive[j]) list[k++] = j;
-      detail::subset_least_squares(rows, e, lde, list, k, f, z, q, r, t, drop_tol);
+      const T ratio = detail::subset_least_squares(rows, e, lde, list, k, f, z, q, r, t, drop_tol);
       for (int j = 0; j < cols; ++j) zfull[j] = T(0);
       for (int c = 0; c < k; ++c) zfull[list[c]] = z[c];
 
@@ -145,6 +155,7 @@ SCALORA_HD nnls_status nnls(int rows, int cols, const T* e, int lde, const T* f,
       for (int c = 0; c < k; ++c)
         if (!(z[c] > T(0))) all_positive = false;
       if (all_positive) {
+        if (condition) *condition = T(1) / ratio;
         for (int j = 0; j < cols; ++j) {
           w[j] = zfull[j];
           excluded[j] = 0;

@@ -101,17 +101,15 @@ T decrease_per_lr(const ScalingSystem<T>& sys, const Vector<T>& u, const T& kapp
 }  // namespace detail
 
 /// The hybrid rule of the algorithm (step 4): column scaling when feasible and
-/// not rejected by the Theorem 5 guard (core/hybrid_rule.hpp), else scalar
-/// scaling. mode = scalar_only skips Theorem 5.
+/// admitted by the guard (core/hybrid_rule.hpp: it predicts no bound increase),
+/// else scalar scaling. mode = scalar_only skips Theorem 5.
 template <class T>
 Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const ScalingTolerances<T>& tol,
                            scaling_mode mode = scaling_mode::hybrid) {
   Scaling<T> sca = scalar_scaling(sys, kappa, tol);
   if (mode == scaling_mode::hybrid) {
     Scaling<T> col = column_scaling(sys, kappa, tol);
-    if (col.column.feasible() && column_beats_scalar(detail::decrease_per_lr(sys, col.u, kappa),
-                                                     detail::decrease_per_lr(sys, sca.u, kappa), int(2 * sys.r)))
-      return col;
+    if (col.column.feasible() && column_decrease_admissible(detail::decrease_per_lr(sys, col.u, kappa))) return col;
     sca.column = col.column;
   }
   return sca;

@@ -35,9 +35,9 @@ struct StepOptions {
 /// Numerical outcomes of a step (never thrown).
 struct StepStatus {
   bool scalar_fallback = false;  ///< hybrid: no v >= 0 exists (or column_rejected), Theorem 3 applied
-  /// The column solve returned a scaling whose predicted decrease is below
-  /// Theorem 3's: a failed solve by Theorem 5, the scalar scaling is applied
-  /// (core/hybrid_rule.hpp). scaling.column keeps the rejected solve's details.
+  /// The column solve returned a scaling that predicts a bound increase, which
+  /// no solution of M v = lambda does: a failed solve, the scalar scaling is
+  /// applied (core/hybrid_rule.hpp). scaling.column keeps the solve's details.
   bool column_rejected = false;
   bool singular_system = false;  ///< rank M < 2r: canonical least-change solution (D5)
   bool zero_gradient = false;    ///< grad_A = grad_B = 0: alpha = beta = 1, nothing changes
@@ -154,8 +154,7 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   if (options.mode == scaling_mode::hybrid) {
     const Scaling<T> column = column_scaling(sys, kappa, tol);
     if (column.column.feasible()) out.column_bound_decrease = bound_decrease(sys, column.u, options.bound);
-    out.status.column_rejected = column.column.feasible() &&
-                                 !column_beats_scalar(out.column_bound_decrease, out.scalar_bound_decrease, int(2 * r));
+    out.status.column_rejected = column.column.feasible() && !column_decrease_admissible(out.column_bound_decrease);
     if (column.column.feasible() && !out.status.column_rejected) {
       out.scaling = column;
     } else {

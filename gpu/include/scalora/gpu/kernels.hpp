@@ -325,9 +325,9 @@ struct solve_layer {
       if (info.feasible()) {
         for (int a = 0; a < n2; ++a) u[a] = v[a] / kappa;
         out.column_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
-        // Theorem 5 guard (core/hybrid_rule.hpp): a column scaling worse than
-        // Theorem 3's is a failed solve.
-        out.column_rejected = !column_beats_scalar(out.column_bound_decrease, out.scalar_bound_decrease, n2);
+        // The guard (core/hybrid_rule.hpp): a column scaling that predicts a
+        // bound increase has not solved M v = lambda.
+        out.column_rejected = !column_decrease_admissible(out.column_bound_decrease);
         column = !out.column_rejected;
         out.clamped = column && info.clamped;
       }

@@ -73,8 +73,8 @@ struct LayerOutcome {
   scalar_case scalar_kind = scalar_case::interior;
   int rank = 0;                 ///< numerical rank of M
   bool scalar_fallback = false; ///< hybrid: no v >= 0 (or column_rejected), Theorem 3 applied
-  /// The column solve's scaling predicted less decrease than Theorem 3's: a
-  /// failed solve by Theorem 5, the scalar scaling applied (core/hybrid_rule.hpp).
+  /// The column solve's scaling predicted a bound increase, which no solution
+  /// of M v = lambda does: a failed solve, the scalar scaling applied (core/hybrid_rule.hpp).
   bool column_rejected = false;
   bool zero_gradient = false;   ///< alpha = beta = 1, nothing changes
   bool clamped = false;         ///< small negative v_i set to 0
