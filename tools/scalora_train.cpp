@@ -53,9 +53,9 @@ Fine-tunes a pre-trained toy encoder on GLUE-style tasks (docs/training.md).
   --train-size N, --dev-size N                                 split sizes of generated tasks [task defaults]
   --method M[,M..]       full lora scalora scalora-i; "lora:32" sets the rank of one entry [scalora]
   --rank R               LoRA rank [4]                          --lora-alpha A  s = A / R [2R]
-  --interval I           ScaLoRA-I interval [10]                --L L           kappa = L lr s^2 [see docs]
+  --interval I           ScaLoRA-I interval [10]                --L L           kappa = L lr s^2 [1000]
   --optimizer adamw|sgd  [adamw]   --lr LR [method default]     --weight-decay W [0.01]  --momentum M (sgd) [0.9]
-  --warmup N [steps/20]  --clip C [1]  --steps N [1000]  --batch-size B [32]  --seeds S[,S..] [1]
+  --warmup N [steps/20]  --clip C [1]  --steps N [1500]  --batch-size B [32]  --seeds S[,S..] [1]
   --eval-every N [100]   --shadow-every K [50; 0 off]           --diagnostics-every N [1; 0 off]
   --pretrained auto|none|PATH   auto: build or reuse a cached checkpoint [auto]
   --cache DIR            pre-training cache [$SCALORA_CACHE_DIR or build/cache]
@@ -132,7 +132,7 @@ double parse_double(const std::string& name, const std::string& v, double lo, do
 /// Default peak learning rates (docs/training.md, "Hyperparameters").
 double default_lr(Method m, OptimizerKind o) {
   if (o == OptimizerKind::sgd) return m == Method::full ? 0.03 : 0.1;
-  return m == Method::full ? 3e-4 : 1e-3;
+  return m == Method::full ? 3e-4 : 3e-3;
 }
 
 Options parse(int argc, char** argv) {

@@ -101,9 +101,9 @@ struct FinetuneSettings {
   Index rank = 4;
   double lora_alpha = 0;   ///< s = lora_alpha / r; 0 means 2 r (s = 2)
   long interval = 10;      ///< ScaLoRA-I: I (Method::scalora uses 1)
-  double L = 100;          ///< smoothness constant of kappa = L eta s^2 (a hyperparameter, D1)
+  double L = 1000;         ///< smoothness constant of kappa = L eta s^2 (a hyperparameter, D1)
   OptimSettings optim;
-  long steps = 1000;
+  long steps = 1500;
   Index batch_size = 32;
   std::uint64_t seed = 1;  ///< LoRA initialisation, head, batch order (the task data has its own seed)
   long eval_every = 100;
