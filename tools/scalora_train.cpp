@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 #include <atomic>
 #include <cmath>
+#include <numeric>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -64,6 +65,7 @@ Fine-tunes a pre-trained toy encoder on GLUE-style tasks (docs/training.md).
   --resume CKPT          continue a run from its checkpoint (settings come from the checkpoint)
   --checkpoint-every N [0]  --stop-after N (stop early, as if interrupted)  --no-final-checkpoint
   --out DIR [scalora-train-out]  --jobs N (runs in parallel) [1]  --plots svg|png|none [svg]
+  --report DIR           write DIR/results.md and plots from the runs under DIR/<task>/<method>/seed-*/
   --inject-fault LAYER@STEP  (testing) corrupt a kernel result; the next shadow check must stop the run
 Exit status: 0 done, 1 shadow check failed, 2 invalid arguments or unreadable input, 3 other failure.
 )";
@@ -90,6 +92,7 @@ struct Options {
   std::string pretrained = "auto";
   std::string cache;
   std::string resume;
+  std::string report;  ///< --report DIR: aggregate the runs under DIR, train nothing
   RunOptions run;
   std::string out = "scalora-train-out";
   int jobs = 1;
@@ -220,6 +223,9 @@ Options parse(int argc, char** argv) {
       o.pretrain.shape.max_len = parse_long(a, value(i), 8, 4096);
     } else if (a == "--resume") {
       o.resume = value(i);
+    } else if (a == "--report") {
+      o.report = value(i);
+      if (!fs::is_directory(o.report)) throw UsageError("--report: no directory '" + o.report + "'");
     } else if (a == "--checkpoint-every") {
       o.run.checkpoint_every = parse_long(a, value(i), 0, 100'000'000);
     } else if (a == "--stop-after") {
@@ -459,15 +465,17 @@ void write_report(const Options& o, const std::vector<RunSpec>& runs, const std:
     std::snprintf(buf, sizeof buf, "%.3f ± %.3f", mean(v), stdev(v));
     return std::string(buf);
   };
-  std::ostringstream md_best, md_rank;
+  std::ostringstream md_best, md_rank, md_train;
   md_best << md.str();
   md_rank << md.str();
+  md_train << md.str();
   for (const std::string& label : labels) {
     md << "| " << label << " |";
     md_best << "| " << label << " |";
     md_rank << "| " << label << " |";
+    md_train << "| " << label << " |";
     for (const std::string& t : tasks) {
-      std::vector<double> fin, best, rank, colfrac;
+      std::vector<double> fin, best, rank, colfrac, train_loss;
       std::string metric;
       for (std::size_t i = 0; i < runs.size(); ++i) {
         const std::string rt = fs::path(runs[i].dir).parent_path().parent_path().filename().string();
@@ -485,26 +493,44 @@ void write_report(const Options& o, const std::vector<RunSpec>& runs, const std:
           }
         if (rn) rank.push_back(rs / rn);
         colfrac.push_back(j.value("column_fraction", 0.0));
+        // training loss: mean of the last 100 logged steps (one batch is noisy)
+        const plots::Curve lc = plots::column_curve(read_csv(runs[i].dir + "/steps.csv"), "loss", label);
+        const std::size_t k0 = lc.y.size() > 100 ? lc.y.size() - 100 : 0;
+        if (lc.y.size() > k0) train_loss.push_back(std::accumulate(lc.y.begin() + long(k0), lc.y.end(), 0.0) / double(lc.y.size() - k0));
       }
       out[t][label] = {{"metric", metric},         {"final", fin},          {"best", best},
                        {"final_mean", mean(fin)},   {"final_std", stdev(fin)}, {"best_mean", mean(best)},
                        {"best_std", stdev(best)},   {"mean_final_rank", mean(rank)},
-                       {"column_fraction", mean(colfrac)}};
+                       {"column_fraction", mean(colfrac)}, {"train_loss_last100", train_loss}};
       md << " " << (fin.empty() ? "—" : cell(fin) + " (" + metric + ")") << " |";
       md_best << " " << (best.empty() ? "—" : cell(best)) << " |";
       char buf[96];
       std::snprintf(buf, sizeof buf, "%.1f / %.2f", mean(rank), mean(colfrac));
-      md_rank << " " << buf << " |";
+      md_rank << " " << (rank.empty() ? std::string("—") : std::string(buf)) << " |";
+      md_train << " " << (train_loss.empty() ? "—" : cell(train_loss)) << " |";
     }
     md << "\n";
     md_best << "\n";
     md_rank << "\n";
+    md_train << "\n";
   }
   std::ostringstream doc;
   doc << "# scalora-train grid\n\nFinal dev metric, mean ± std over seeds:\n\n"
       << md.str() << "\nBest dev metric over the evaluations, mean ± std:\n\n"
       << md_best.str() << "\nMean final rank of W − W_pt(0) over layers / column-branch fraction:\n\n"
-      << md_rank.str();
+      << md_rank.str() << "\nTraining loss, mean of the last 100 steps, mean ± std over seeds:\n\n"
+      << md_train.str() << "\nSettings of the runs (from summary.json):\n\n| method | optimizer | lr | s | steps |\n|---|---|---|---|---|\n";
+  for (const std::string& label : labels)
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      if (runs[i].method.label() == label && !sums[i].is_null()) {
+        const FinetuneSettings fs_ = sums[i].at("settings").get<FinetuneSettings>();
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "| %s | %s | %g | %g | %ld |\n", label.c_str(),
+                      optimizer_name(fs_.optim.kind), fs_.optim.lr, fs_.lora_scale(),
+                      long(fs_.steps));
+        doc << buf;
+        break;
+      }
   write_text_atomic(o.out + "/results.md", doc.str());
   write_text_atomic(o.out + "/results.json", out.dump(2) + "\n");
   if (o.plots == "none") return;
@@ -565,9 +591,33 @@ void write_report(const Options& o, const std::vector<RunSpec>& runs, const std:
   }
 }
 
+/// --report DIR: the grid report of finished runs found as DIR/<task>/<method label>/seed-<s>/summary.json.
+int report_only(Options o) {
+  o.out = o.report;
+  std::vector<RunSpec> runs;
+  std::vector<nlohmann::json> sums;
+  std::vector<fs::path> dirs;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(o.report))
+    if (e.path().filename() == "summary.json" && e.path().parent_path().filename().string().rfind("seed-", 0) == 0)
+      dirs.push_back(e.path().parent_path());
+  std::sort(dirs.begin(), dirs.end());
+  for (const fs::path& d : dirs) {
+    std::ifstream in(d / "summary.json");
+    nlohmann::json j = nlohmann::json::parse(in);
+    const FinetuneSettings s = j.at("settings").get<FinetuneSettings>();
+    runs.push_back({j.value("task_name", ""), MethodEntry{s.method, s.rank}, s.seed, d.string()});
+    sums.push_back(std::move(j));
+  }
+  if (runs.empty()) throw invalid_argument("--report", argument_problem::empty, "no finished run under " + o.report);
+  write_report(o, runs, sums);
+  std::fprintf(stderr, "report of %zu runs: %s/results.md\n", runs.size(), o.report.c_str());
+  return 0;
+}
+
 int run(const Options& o) {
   if (o.plots != "none" && !plots::gnuplot_available())
     std::fprintf(stderr, "note: gnuplot not found; plots skipped (apt-get install gnuplot-nox)\n");
+  if (!o.report.empty()) return report_only(o);
   // Resume: the settings, shape and task come from the checkpoint.
   if (!o.resume.empty()) {
     const Checkpoint ckpt = read_checkpoint(o.resume);
