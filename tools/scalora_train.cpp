@@ -55,7 +55,8 @@ Fine-tunes a pre-trained toy encoder on GLUE-style tasks (docs/training.md).
   --method M[,M..]       full lora scalora scalora-i; "lora:32" sets the rank of one entry [scalora]
   --rank R               LoRA rank [4]                          --lora-alpha A  s = A / R [2R]
   --interval I           ScaLoRA-I interval [10]                --L L           kappa = L lr s^2 [1000]
-  --optimizer adamw|sgd  [adamw]   --lr LR [method default]     --weight-decay W [0.01]  --momentum M (sgd) [0.9]
+  --optimizer adamw|sgd  [adamw]   --weight-decay W [0.01]  --momentum M (sgd) [0.9]
+  --lr LR                peak rate [full 1e-3; LoRA family 3e-3 (r <= 4), 3e-3 sqrt(4/r) above; SGD 0.03 / 0.1]
   --warmup N [steps/20]  --clip C [1]  --steps N [1500]  --batch-size B [32]  --seeds S[,S..] [1]
   --eval-every N [100]   --shadow-every K [50; 0 off]           --diagnostics-every N [1; 0 off]
   --pretrained auto|none|PATH   auto: build or reuse a cached checkpoint [auto]
@@ -132,10 +133,14 @@ double parse_double(const std::string& name, const std::string& v, double lo, do
                    v + "'");
 }
 
-/// Default peak learning rates (docs/training.md, "Hyperparameters").
-double default_lr(Method m, OptimizerKind o) {
+/// Default peak learning rates (docs/training.md, "Hyperparameters"): AdamW's are the winners of the
+/// pilot sweep of docs/results.md ({3e-4, 1e-3, 3e-3} per method). With s = lora_alpha / r fixed at 2,
+/// AdamW's update s A B^T grows with r: above r = 4 the LoRA family's rate is 3e-3 sqrt(4 / r)
+/// (r = 32: 1.06e-3; 3e-3 collapses LoRA r = 32 to a constant prediction).
+double default_lr(Method m, OptimizerKind o, long rank) {
   if (o == OptimizerKind::sgd) return m == Method::full ? 0.03 : 0.1;
-  return m == Method::full ? 3e-4 : 3e-3;
+  if (m == Method::full) return 1e-3;
+  return rank <= 4 ? 3e-3 : 3e-3 * std::sqrt(4.0 / double(rank));
 }
 
 Options parse(int argc, char** argv) {
@@ -392,7 +397,7 @@ FinetuneSettings settings_of(const Options& o, const RunSpec& r) {
   s.method = r.method.method;
   s.rank = r.method.rank;
   s.seed = r.seed;
-  if (!o.lr_given) s.optim.lr = default_lr(s.method, s.optim.kind);
+  if (!o.lr_given) s.optim.lr = default_lr(s.method, s.optim.kind, s.rank);
   return s;
 }
 
