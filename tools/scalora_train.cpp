@@ -539,7 +539,7 @@ void write_report(const Options& o, const std::vector<RunSpec>& runs, const std:
   write_text_atomic(o.out + "/results.md", doc.str());
   write_text_atomic(o.out + "/results.json", out.dump(2) + "\n");
   if (o.plots == "none") return;
-  // Comparison plots per task: loss, dev metric, mean rank over layers (seed means).
+  // Comparison plots per task: loss, dev metric, mean rank over layers (seed means; 100 points per curve).
   for (const std::string& t : tasks) {
     plots::Figure loss("loss_" + t, t + ": training loss (mean over seeds)", "step", "loss", {}, true);
     plots::Figure metric("metric_" + t, t + ": dev metric (mean over seeds)", "step", "");
@@ -554,7 +554,7 @@ void write_report(const Options& o, const std::vector<RunSpec>& runs, const std:
       for (std::size_t i = 0; i < runs.size(); ++i) {
         const std::string rt = fs::path(runs[i].dir).parent_path().parent_path().filename().string();
         if (rt != t || runs[i].method.label() != label) continue;
-        ls.push_back(plots::thin(plots::column_curve(read_csv(runs[i].dir + "/steps.csv"), "loss", label)));
+        ls.push_back(plots::thin(plots::column_curve(read_csv(runs[i].dir + "/steps.csv"), "loss", label), 100));
         const CsvTable ev = read_csv(runs[i].dir + "/eval.csv");
         if (ev.header.size() > 2) {
           metric.ylabel = ev.header[2];
@@ -572,7 +572,7 @@ void write_report(const Options& o, const std::vector<RunSpec>& runs, const std:
           per_step.y.push_back(s / double(e - k));
           k = e;
         }
-        if (!per_step.x.empty()) rs.push_back(plots::thin(per_step));
+        if (!per_step.x.empty()) rs.push_back(plots::thin(per_step, 100));
         if (!sums[i].is_null() && sums[i].value("rescaled_layer_steps", 0L) > 0) {
           cf += sums[i].value("column_fraction", 0.0);
           ++cn;
