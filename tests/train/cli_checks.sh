@@ -2,6 +2,7 @@
 # CTest cases of scalora-train (label "train"); each a few seconds on a tiny encoder.
 #   cli_checks.sh CASE TRAIN_BIN WORKDIR [GLUE_GEN_BIN FIXTURES_DIR]
 # CASE: bad_arguments | shadow_pass | planted_fault | resume_scalora | resume_lora | glue_dirs | pretrain_cache
+#       | grid_report
 set -u
 case_name=$1 train=$2 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
@@ -70,6 +71,23 @@ case "$case_name" in
     "$train" "${tiny[@]}" "${pre[@]}" --out b 2>err2.txt || { cat err2.txt; fail "second run"; }
     grep -q "(cached)" err2.txt || fail "did not reuse the cache"
     cmp a/steps.csv b/steps.csv || fail "cached pre-training gave another run" ;;
+  grid_report)
+    # A grid writes <out>/<task>/<method>-r<rank>/seed-<s>/ and a report; --report DIR rebuilds it.
+    "$train" "${tiny[@]}" --pretrained none --method lora,scalora --seeds 1,2 --steps 6 --jobs 2 --out g 2>err.txt \
+      || { cat err.txt; fail "grid failed"; }
+    for m in lora-r4 scalora-r4; do for s in 1 2; do
+      [[ -f g/syn-rte/$m/seed-$s/summary.json ]] || fail "no g/syn-rte/$m/seed-$s/summary.json"
+    done; done
+    mv g/results.md grid.md && rm g/results.json
+    "$train" --report g --plots none 2>err.txt || { cat err.txt; fail "--report failed"; }
+    for row in "| lora-r4 |" "| scalora-r4 |" "Training loss, mean of the last 100 steps" "| scalora-r4 | adamw | 0.003 | 2 | 6 |"; do
+      grep -qF "$row" g/results.md || fail "--report: no '$row'"
+    done
+    # the final-metric table of the report equals the grid's own
+    [[ "$(sed -n '/^| method/,/^$/p' grid.md | sort)" == "$(sed -n '/^| method/,/^$/p' g/results.md | sort)" ]] \
+      || fail "--report tables differ from the grid's"
+    mkdir -p empty && "$train" --report empty >/dev/null 2>&1; rc=$?
+    [[ $rc -eq 2 ]] || fail "--report of a directory without runs exited $rc, expected 2" ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "PASS $case_name"
