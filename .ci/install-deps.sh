@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build and the tests need (Debian 12).
-# Usage: .ci/install-deps.sh [--if-missing]
+# Usage: .ci/install-deps.sh [--if-missing] [--plots]
 #   --if-missing  skip apt-get when every package is already installed
+#   --plots       also gnuplot-nox (scalora-train's plots; tools/run.sh main)
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -10,7 +11,10 @@ packages=(
   zlib1g-dev
   python3-torch python3-numpy   # tools/torch_client (scalora-verify's PyTorch client test)
 )
-if [[ "${1:-}" == "--if-missing" ]] && dpkg -s "${packages[@]}" >/dev/null 2>&1; then
+if [[ " $* " == *" --plots "* ]]; then
+  packages+=(gnuplot-nox)
+fi
+if [[ " $* " == *" --if-missing "* ]] && dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   exit 0
 fi
 sudo_cmd=()

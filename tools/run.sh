@@ -2,7 +2,12 @@
 # The toolkit's entry points on a fresh Debian 12 machine. Each installs the
 # packages it needs (apt-get, as root or with sudo), configures and builds
 # into build/, then runs:
-#   tools/run.sh main    the main job: scalora-step on its built-in example
+#   tools/run.sh main    the main job: masked-LM pre-training (cached in build/cache),
+#                        then ScaLoRA and LoRA fine-tuned side by side on the embedded
+#                        default task, the kernels shadow-checked against the reference
+#                        (scalora-train; outputs in build/main-job, docs/training.md)
+#   tools/run.sh step    scalora-step: one ScaLoRA step on a built-in layer, checked
+#                        against the exact reference
 #   tools/run.sh test    every test (ctest), except the `long` label
 #   tools/run.sh bench   the benchmarks of docs/performance.md
 # Extra arguments are passed to the program (main, bench) or to ctest (test).
@@ -10,13 +15,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-}"
 shift || true
-case "$what" in main|test|bench) ;; *) echo "usage: tools/run.sh main|test|bench [args...]" >&2; exit 2 ;; esac
+case "$what" in main|step|test|bench) ;; *) echo "usage: tools/run.sh main|step|test|bench [args...]" >&2; exit 2 ;; esac
 
-.ci/install-deps.sh --if-missing
+if [[ "$what" == main ]]; then .ci/install-deps.sh --if-missing --plots; else .ci/install-deps.sh --if-missing; fi
 jobs="${SCALORA_JOBS:-$(nproc)}"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 case "$what" in
   main)
+    start=$(date +%s)
+    cmake --build build -j "$jobs" --target scalora-train
+    echo "main: build took $(( $(date +%s) - start )) s" >&2
+    exec build/tools/scalora-train --task syn-sst2 --relational-fraction 0 --method scalora,lora \
+      --jobs 2 --shadow-every 50 --cache build/cache --out build/main-job "$@" ;;
+  step)
     cmake --build build -j "$jobs" --target scalora-step
     exec build/tools/scalora-step "$@" ;;
   test)

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// The seam between the trainer (include/scalora/train, Eigen only) and the
+// code that runs steps 2-8 of the algorithm (spec section 7) on the live
+// layers: tools/train/kernel_rescaler.hpp implements it with the production
+// Thrust kernels of gpu/, so this folder never includes Thrust.
+#pragma once
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "scalora/error.hpp"
+#include "scalora/model/adapted.hpp"
+
+namespace scalora::train {
+
+/// One adapted layer's outcome of a rescale (a host copy of the kernels' report).
+struct RescaleOutcome {
+  bool column = false;           ///< Theorem 5's column scaling applied (else Theorem 3's scalar one)
+  bool scalar_fallback = false;  ///< no v >= 0: Theorem 3 applied
+  bool zero_gradient = false;    ///< alpha = beta = 1
+  bool nonfinite = false;        ///< NaN/Inf reached M or lambda: the layer was left unchanged
+  /// The optimal scalings would take a stored entry out of float's range: not
+  /// applied, the layer was left unchanged (docs/numerics.md, "Range").
+  bool not_representable = false;
+  bool column_rejected = false;  ///< the column solve predicted a bound increase: Theorem 3 applied (D4)
+  /// Predicted decreases of the loss bound (spec section 5), in the units of
+  /// G = dl/dW: applied scaling, vanilla LoRA (alpha = beta = 1), Theorem 3,
+  /// Theorem 5 (NaN when no v >= 0 exists).
+  double applied = 0, vanilla = 0, scalar = 0, column_optimum = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// Steps 2-8 for every adapted layer, in place on the model's W_pt, A, B,
+/// gradients and the optimizer's moments, between backward() and clipping.
+class Rescaler {
+ public:
+  virtual ~Rescaler() = default;
+  /// Runs at optimizer step `step` (0-based) when the ScaLoRA-I schedule says
+  /// so; returns one outcome per adapted layer (in adapted_layers() order), or
+  /// nothing when the step does not rescale. A shadow-check failure names the
+  /// step as the logs do (step + 1).
+  /// @throws shadow_check_failure when a shadow check of the kernels fails.
+  virtual std::vector<RescaleOutcome> rescale(long step) = 0;
+  /// Shadow checks run so far, and the wall-clock seconds they took (0 when
+  /// the implementation has none).
+  virtual long shadow_checks() const { return 0; }
+  virtual double shadow_seconds() const { return 0; }
+};
+
+/// A shadow check found the kernels' step of a layer outside the reference's
+/// budget: the run must stop (docs/training.md, "Shadow verification").
+class shadow_check_failure : public error {
+ public:
+  shadow_check_failure(std::string layer, long step, std::string report)
+      : error("[scalora.train.shadow_check] layer " + layer + ", step " + std::to_string(step) +
+              ": the production kernels disagree with the reference\n" + report),
+        layer_(std::move(layer)),
+        step_(step),
+        report_(std::move(report)) {}
+  const std::string& layer() const noexcept { return layer_; }
+  long step() const noexcept { return step_; }
+  const std::string& report() const noexcept { return report_; }
+
+ private:
+  std::string layer_;
+  long step_;
+  std::string report_;
+};
+
+}  // namespace scalora::train
