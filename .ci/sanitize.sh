@@ -8,8 +8,6 @@ cd "$(dirname "$0")/.."
 jobs="${SCALORA_JOBS:-$(nproc)}"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1" -DSCALORA_SANITIZE=ON \
       -DSCALORA_BUILD_BENCH=OFF -DSCALORA_BUILD_TOOLS=OFF -DSCALORA_ENABLE_CUDA=OFF -DSCALORA_INSTALL=OFF >/dev/null
-targets=(unit_tests_native)
-for t in safetensors npy npz tensor_roundtrip case_file step_core step_gpu; do targets+=("fuzz_replay.$t"); done
-cmake --build build-asan -j "$jobs" --target "${targets[@]}"
+cmake --build build-asan -j "$jobs" --target unit_tests_native fuzz_replays
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 exec ctest --test-dir build-asan -j "$jobs" --output-on-failure -L "unit|fuzz"

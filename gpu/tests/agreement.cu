@@ -17,22 +17,32 @@ using gpu::StepConfig;
 
 namespace {
 
+/// Host layers uploaded to the device, with their descriptions. Row-major,
+/// or with col_major_mix: odd layers' A column-major, every fourth (l % 4 == 1)
+/// B column-major too.
+template <class T>
+struct Uploaded {
+  std::vector<std::unique_ptr<DeviceLayer<T>>> dev;
+  std::vector<gpu::Layer<T>> descs;
+  explicit Uploaded(const std::vector<HostLayer>& layers, bool col_major_mix = false) {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      const bool cm = col_major_mix && (l % 2 == 1);
+      dev.push_back(std::make_unique<DeviceLayer<T>>(layers[l], cm, cm && (l % 4 == 1)));
+      descs.push_back(dev.back()->desc());
+    }
+  }
+};
+
 /// Runs steps 2-8 on a batch of host layers and judges every layer.
 /// Returns the outcomes for further checks.
 template <class T>
 std::vector<gpu::LayerOutcome> run_and_check(const std::vector<HostLayer>& layers, const StepConfig& cfg,
                                              const std::string& name, bool col_major_mix = true) {
-  std::vector<std::unique_ptr<DeviceLayer<T>>> dev;
-  std::vector<gpu::Layer<T>> descs;
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    const bool cm = col_major_mix && (l % 2 == 1);
-    dev.push_back(std::make_unique<DeviceLayer<T>>(layers[l], cm, cm && (l % 4 == 1)));
-    descs.push_back(dev.back()->desc());
-  }
-  BatchStep<T> batch(descs);
+  const Uploaded<T> up(layers, col_major_mix);
+  BatchStep<T> batch(up.descs);
   CHECK(batch.step(thrust::device, cfg, 0));
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    const HostLayer after = dev[l]->download();
+    const HostLayer after = up.dev[l]->download();
     const std::string lname = name + " layer " + std::to_string(l) + " (" + std::to_string(layers[l].A.rows) + "x" +
                               std::to_string(layers[l].B.rows) + ", r " + std::to_string(layers[l].A.cols) + ")";
     const CheckReport rep = check_layer(lname, layers[l], after, host_outcome(batch, int(l)), cfg.L, cfg.lr,
@@ -184,23 +194,18 @@ TEST_CASE("a non-finite input marks its layer and leaves it unchanged; the other
   LayerSpec s;
   std::vector<HostLayer> layers = {make_host_layer<float>(s), make_host_layer<float>(s)};
   layers[1].grad_A.v[3] = std::nan("");
-  std::vector<std::unique_ptr<DeviceLayer<float>>> dev;
-  std::vector<gpu::Layer<float>> descs;
-  for (const HostLayer& h : layers) {
-    dev.push_back(std::make_unique<DeviceLayer<float>>(h, false, false));
-    descs.push_back(dev.back()->desc());
-  }
-  BatchStep<float> batch(descs);
+  const Uploaded<float> up(layers);
+  BatchStep<float> batch(up.descs);
   StepConfig cfg;
   batch.step(thrust::device, cfg, 0);
   const std::vector<gpu::LayerOutcome> out = batch.outcomes();
   CHECK_FALSE(out[0].nonfinite);
   CHECK(out[1].nonfinite);
-  const HostLayer after = dev[1]->download();
+  const HostLayer after = up.dev[1]->download();
   CHECK(after.A.v == layers[1].A.v);
   CHECK(after.W.v == layers[1].W.v);
   CHECK(after.exp_avg_B.v == layers[1].exp_avg_B.v);
-  CHECK(dev[0]->download().A.v != layers[0].A.v);
+  CHECK(up.dev[0]->download().A.v != layers[0].A.v);
 }
 
 TEST_CASE("scalings float cannot hold are reported, not applied; a NaN moment marks the layer") {
@@ -210,13 +215,8 @@ TEST_CASE("scalings float cannot hold are reported, not applied; a NaN moment ma
   std::vector<HostLayer> layers = {make_host_layer<float>(s), make_host_layer<float>(LayerSpec{}),
                                    make_host_layer<float>(LayerSpec{})};
   layers[2].exp_avg_sq_B.v[1] = std::nan("");
-  std::vector<std::unique_ptr<DeviceLayer<float>>> dev;
-  std::vector<gpu::Layer<float>> descs;
-  for (const HostLayer& h : layers) {
-    dev.push_back(std::make_unique<DeviceLayer<float>>(h, false, false));
-    descs.push_back(dev.back()->desc());
-  }
-  BatchStep<float> batch(descs);
+  const Uploaded<float> up(layers);
+  BatchStep<float> batch(up.descs);
   StepConfig cfg;
   batch.step(thrust::device, cfg, 0);
   const std::vector<gpu::LayerOutcome> out = batch.outcomes();
@@ -224,14 +224,14 @@ TEST_CASE("scalings float cannot hold are reported, not applied; a NaN moment ma
   CHECK_FALSE(out[0].nonfinite);
   CHECK(out[0].bound_decrease == out[0].vanilla_bound_decrease);
   for (double x : batch.scalings(0)) CHECK(x == 1.0);
-  const HostLayer after = dev[0]->download();
+  const HostLayer after = up.dev[0]->download();
   CHECK(after.A.v == layers[0].A.v);
   CHECK(after.W.v == layers[0].W.v);
   CHECK(after.exp_avg_sq_A.v == layers[0].exp_avg_sq_A.v);
   CHECK_FALSE(out[1].not_representable);
-  CHECK(dev[1]->download().A.v != layers[1].A.v);
+  CHECK(up.dev[1]->download().A.v != layers[1].A.v);
   CHECK(out[2].nonfinite);
-  CHECK(dev[2]->download().B.v == layers[2].B.v);
+  CHECK(up.dev[2]->download().B.v == layers[2].B.v);
 }
 
 TEST_CASE("ScaLoRA-I: steps 2-8 run only on due optimizer steps") {
@@ -256,13 +256,8 @@ TEST_CASE("the two Gram strategies give identical scalings") {
   cfg.L = 2;
   cfg.lr = 0.1;
   std::vector<HostLayer> layers = random_layers<float>(3, gpu::weight_format::none);
-  std::vector<std::unique_ptr<DeviceLayer<float>>> dev;
-  std::vector<gpu::Layer<float>> descs;
-  for (const HostLayer& h : layers) {
-    dev.push_back(std::make_unique<DeviceLayer<float>>(h, false, false));
-    descs.push_back(dev.back()->desc());
-  }
-  BatchStep<float> batch(descs);
+  const Uploaded<float> up(layers);
+  BatchStep<float> batch(up.descs);
   cfg.gram = gpu::gram_strategy::per_tile;
   batch.compute_scalings(thrust::device, cfg);
   std::vector<std::vector<double>> tile;

@@ -74,7 +74,6 @@ class KernelRescaler final : public Rescaler {
       r.zero_gradient = o.zero_gradient;
       r.nonfinite = o.nonfinite;
       r.not_representable = o.not_representable;
-      r.column_rejected = o.column_rejected;
       r.applied = o.bound_decrease;
       r.vanilla = o.vanilla_bound_decrease;
       r.scalar = o.scalar_bound_decrease;

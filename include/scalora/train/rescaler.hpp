@@ -17,13 +17,12 @@ namespace scalora::train {
 /// One adapted layer's outcome of a rescale (a host copy of the kernels' report).
 struct RescaleOutcome {
   bool column = false;           ///< Theorem 5's column scaling applied (else Theorem 3's scalar one)
-  bool scalar_fallback = false;  ///< no v >= 0: Theorem 3 applied
+  bool scalar_fallback = false;  ///< no v >= 0 (or the column solve was rejected, D4): Theorem 3 applied
   bool zero_gradient = false;    ///< alpha = beta = 1
   bool nonfinite = false;        ///< NaN/Inf reached M or lambda: the layer was left unchanged
   /// The optimal scalings would take a stored entry out of float's range: not
   /// applied, the layer was left unchanged (docs/numerics.md, "Range").
   bool not_representable = false;
-  bool column_rejected = false;  ///< the column solve predicted a bound increase: Theorem 3 applied (D4)
   /// Predicted decreases of the loss bound (spec section 5), in the units of
   /// G = dl/dW: applied scaling, vanilla LoRA (alpha = beta = 1), Theorem 3,
   /// Theorem 5 (NaN when no v >= 0 exists).
