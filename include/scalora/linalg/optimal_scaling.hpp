@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "scalora/core/bound_decrease.hpp"
 #include "scalora/core/branch.hpp"
 #include "scalora/core/column_solve.hpp"
 #include "scalora/core/hybrid_rule.hpp"
@@ -85,18 +86,10 @@ Scaling<T> column_scaling(const ScalingSystem<T>& sys, const T& kappa, const Sca
 }
 
 namespace detail {
-/// lambda^T u - kappa u^T M u / 2 = bound decrease / lr (bound_decrease below),
-/// in the same overflow-free scaled form.
+/// lambda^T u - kappa u^T M u / 2 = bound decrease / lr (core/bound_decrease.hpp).
 template <class T>
 T decrease_per_lr(const ScalingSystem<T>& sys, const Vector<T>& u, const T& kappa) {
-  using std::isinf;
-  const T t = u.cwiseAbs().maxCoeff();
-  if (!(t > T(0))) return T(0);
-  // u overflowed T (an optimum beyond the range, e.g. Theorem 3 with a huge
-  // x / kappa): its decrease exceeds the range as well.
-  if (isinf(t)) return std::numeric_limits<T>::infinity();
-  const Vector<T> w = u / t;
-  return t * (sys.lambda.dot(w) - kappa * t * w.dot(sys.M * w) / T(2));
+  return scalora::decrease_per_lr(int(2 * sys.r), sys.M.data(), sys.lambda.data(), u.data(), kappa);
 }
 }  // namespace detail
 
@@ -121,9 +114,7 @@ Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const Sc
 /// Equals lambda^T v / (2 L s^2) at the column optimum u = v / kappa.
 template <class T>
 T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundParameters<T>& bp) {
-  // = lr t (lambda^T w - (kappa t) w^T M w / 2) with t = max|u|, w = u / t
-  // (kappa / (L s^2) = lr): neither kappa^2 nor u^T M u is formed, so no
-  // intermediate overflows where the decrease is finite (fuzz/step_core_fuzz.cpp).
+  // kappa / (L s^2) = lr; the overflow-free scaled form of core/bound_decrease.hpp.
   return bp.lr * detail::decrease_per_lr(sys, u, bp.kappa());
 }
 

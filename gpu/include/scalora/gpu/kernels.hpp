@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "scalora/core/bfloat16.hpp"
+#include "scalora/core/bound_decrease.hpp"
 #include "scalora/core/column_solve.hpp"
 #include "scalora/core/hybrid_rule.hpp"
 #include "scalora/core/moments.hpp"
@@ -234,25 +235,10 @@ struct combine_entry {
   }
 };
 
-/// Decrease of the loss bound for squared scalings u (linalg/optimal_scaling.hpp,
-/// bound_decrease): (kappa lambda^T u - kappa^2 u^T M u / 2) / (L s^2)
-/// = lr t (lambda^T w - (kappa t) w^T M w / 2), t = max|u|, w = u / t: no
-/// intermediate overflows where the decrease is finite.
+/// Decrease of the loss bound for squared scalings u (core/bound_decrease.hpp).
 SCALORA_HD inline double bound_decrease(int n2, const double* M, const double* lambda, const double* u,
                                         double kappa, double lr) {
-  double t = 0.0;
-  for (int a = 0; a < n2; ++a) t = u[a] > t ? u[a] : (-u[a] > t ? -u[a] : t);
-  if (!(t > 0.0)) return 0.0;
-  if (t - t != 0.0) return t;  // u overflowed: so does the decrease (+Inf)
-  double lw = 0.0, wmw = 0.0;
-  for (int a = 0; a < n2; ++a) {
-    const double wa = u[a] / t;
-    lw += lambda[a] * wa;
-    double mw = 0.0;
-    for (int c = 0; c < n2; ++c) mw += M[a + c * n2] * (u[c] / t);
-    wmw += wa * mw;
-  }
-  return lr * t * (lw - kappa * t * wmw / 2.0);
+  return lr * decrease_per_lr(n2, M, lambda, u, kappa);
 }
 
 /// Steps 3-4 for one layer: M = P o Q, lambda, Theorem 5 (canonical least-change

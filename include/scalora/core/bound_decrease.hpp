@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// The predicted decrease of the loss bound for squared scalings u (spec
+// section 5), host and device, one formula for linalg/ and gpu/:
+//   l(W) - bound(u) = lr (lambda^T u - kappa u^T M u / 2),  kappa = L lr s^2,
+// evaluated as t (lambda^T w - (kappa t) w^T M w / 2) with t = max|u|,
+// w = u / t: neither kappa^2 nor u^T M u is formed, so no intermediate
+// overflows where the decrease is finite (fuzz/step_core_fuzz.cpp).
+#pragma once
+
+#include <cmath>
+
+#include "scalora/config.hpp"
+
+namespace scalora {
+
+/// lambda^T u - kappa u^T M u / 2 (the bound decrease divided by lr).
+/// M: n2 x n2, column-major, contiguous; lambda, u: n2 entries.
+/// u = 0 gives 0; an infinite entry of u (an optimum beyond T's range) gives +Inf.
+template <class T>
+SCALORA_HD T decrease_per_lr(int n2, const T* M, const T* lambda, const T* u, const T& kappa) {
+  using std::abs;
+  T t = T(0);
+  for (int a = 0; a < n2; ++a) t = abs(u[a]) > t ? T(abs(u[a])) : t;
+  if (!(t > T(0))) return T(0);
+  if (!(t - t == T(0))) return t;  // +Inf
+  T lw = T(0), wmw = T(0);
+  for (int a = 0; a < n2; ++a) {
+    const T wa = u[a] / t;
+    lw += lambda[a] * wa;
+    T mw = T(0);
+    for (int c = 0; c < n2; ++c) mw += M[a + c * n2] * (u[c] / t);
+    wmw += wa * mw;
+  }
+  return t * (lw - kappa * t * wmw / T(2));
+}
+
+}  // namespace scalora
