@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
-  libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
+  libeigen3-dev libboost-dev libmpfr-dev libgmp-dev libflint-dev libflint-arb-dev
   doctest-dev librapidcheck-dev nlohmann-json3-dev libbenchmark-dev
   zlib1g-dev
   python3-torch python3-numpy   # tools/torch_client (scalora-verify's PyTorch client test)

@@ -3,15 +3,18 @@
 // implementation (case files, io/case_file.hpp) against the exact reference.
 //
 //   scalora-verify [--json] [--junit FILE] [--compute F64|F32|BF16|F16] [--mode hybrid|scalar]
-//                  [--eps-scale X] [--tol ID=VALUE]... [--timing] CASE...
+//                  [--rule paper|bound] [--certified-only] [--eps-scale X] [--tol ID=VALUE]...
+//                  [--timing] CASE...
 //
-// Exit status: 0 every check of every case passed, 1 a check failed, 2 a case
-// is unreadable or invalid (or the arguments are). Several cases: the worst.
-// Walk-through: docs/validating.md.
+// Exit status (docs/validating.md, "Exit status"): 0 pass, 1 a check failed,
+// 2 a case or the arguments are invalid, 3 the verifier could not do its work
+// (I/O, memory), 4 inconclusive (no check failed, one could not be decided).
+// Several cases: the worst, in the order 0 < 4 < 1 < 2 < 3.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,9 +27,10 @@
 namespace {
 
 using namespace scalora;
+using reference::Check;
 using reference::check_status;
 using reference::Verdict;
-using reference::VerifyCheck;
+using reference::verdict_status;
 
 const char* kUsage =
     "usage: scalora-verify [options] CASE...\n"
@@ -36,13 +40,16 @@ const char* kUsage =
     "  --compute DTYPE  precision the implementation computed M, lambda, u in: F64, F32, BF16, F16\n"
     "                   (default: metadata scalora.compute_dtype, else F64 if every input is F64, else F32)\n"
     "  --mode MODE      hybrid (column when feasible, else scalar; default) or scalar (Theorem 3 only)\n"
+    "  --rule RULE      paper (the paper's hybrid rule's optimum; default) or bound (the best u >= 0)\n"
+    "  --certified-only no exact fallback: a comparison its enclosure cannot decide is inconclusive\n"
     "  --eps-scale X    multiply every tolerance by X > 0\n"
     "  --tol ID=VALUE   set the tolerance of check ID (in its unit; repeatable), e.g. --tol W_unchanged=64\n"
     "  --timing         print where the time went (stderr)\n"
-    "exit status: 0 all checks passed, 1 a check failed, 2 an unreadable or invalid case (or bad arguments)\n"
-    "check ids: scalings branch bound_value squared_scalings scalar_case optimality_gap out.A out.B\n"
-    "           out.grad_A out.grad_B out.exp_avg_A out.exp_avg_sq_A out.exp_avg_B out.exp_avg_sq_B\n"
-    "           W_unchanged grad_A_vs_G grad_B_vs_G bound_decrease theorem1\n";
+    "exit status: 0 pass, 1 a check failed, 2 an invalid case or arguments, 3 I/O or memory failure,\n"
+    "             4 inconclusive (several cases: the worst, 0 < 4 < 1 < 2 < 3)\n"
+    "check ids: optimality out.A out.B out.grad_A out.grad_B out.exp_avg_A out.exp_avg_sq_A out.exp_avg_B\n"
+    "           out.exp_avg_sq_B W_unchanged grad_A_vs_G grad_B_vs_G (diagnostics: branch squared_scalings\n"
+    "           bound_decrease theorem1)\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -89,6 +96,13 @@ Options parse(int argc, char** argv) {
       if (v == "hybrid") o.verify.mode = scaling_mode::hybrid;
       else if (v == "scalar") o.verify.mode = scaling_mode::scalar_only;
       else throw UsageError("--mode: expected hybrid or scalar, got '" + v + "'");
+    } else if (a == "--rule") {
+      const std::string v = value(i);
+      if (v == "paper") o.verify.rule = reference::scaling_rule::paper;
+      else if (v == "bound") o.verify.rule = reference::scaling_rule::bound;
+      else throw UsageError("--rule: expected paper or bound, got '" + v + "'");
+    } else if (a == "--certified-only") {
+      o.verify.certified_only = true;
     } else if (a == "--eps-scale") {
       o.verify.eps_scale = parse_number(a, value(i));
     } else if (a == "--tol") {
@@ -121,15 +135,42 @@ std::optional<Options> parse_arguments(int argc, char** argv) {
   }
 }
 
+/// Exit statuses (docs/validating.md) and their order of severity for several cases.
+constexpr int kExitPass = 0, kExitFail = 1, kExitInvalid = 2, kExitError = 3, kExitInconclusive = 4;
+int severity(int code) {
+  switch (code) {
+    case kExitPass: return 0;
+    case kExitInconclusive: return 1;
+    case kExitFail: return 2;
+    case kExitInvalid: return 3;
+    default: return 4;
+  }
+}
+int worse(int a, int b) { return severity(a) >= severity(b) ? a : b; }
+
 /// One case's outcome: a verdict, or why it could not be judged.
 struct Outcome {
   std::string path;
-  bool invalid = false;
-  std::string error, tensor;
+  bool invalid = false;  ///< the case (its file, its tensors) is at fault
+  bool error = false;    ///< the verifier could not do its work (I/O, memory)
+  std::string message, tensor;
   Verdict verdict;
   double read_seconds = 0;
-  int exit_code() const { return invalid ? 2 : (verdict.passed() ? 0 : 1); }
-  const char* status() const { return invalid ? "invalid" : (verdict.passed() ? "pass" : "fail"); }
+  int exit_code() const {
+    if (error) return kExitError;
+    if (invalid) return kExitInvalid;
+    switch (verdict.status()) {
+      case verdict_status::pass: return kExitPass;
+      case verdict_status::fail: return kExitFail;
+      case verdict_status::inconclusive: return kExitInconclusive;
+    }
+    return kExitFail;
+  }
+  const char* status() const {
+    if (error) return "error";
+    if (invalid) return "invalid";
+    return reference::to_string(verdict.status());
+  }
 };
 
 Outcome judge(const std::string& path, const reference::VerifyOptions& vo) {
@@ -144,12 +185,15 @@ Outcome judge(const std::string& path, const reference::VerifyOptions& vo) {
       throw io::io_error(io::io_problem::missing_tensor, path, "out.*",
                          "the case holds no output (out.A, out.W_pt, ...): nothing to verify");
   } catch (const io::io_error& e) {
-    out.invalid = true;
-    out.error = e.what();
+    out.invalid = true;  // the file cannot be opened or its content is not a valid case
+    out.message = e.what();
     out.tensor = e.tensor();
-  } catch (const std::exception& e) {  // scalora::invalid_argument from the reference, bad_alloc
+  } catch (const std::bad_alloc&) {
+    out.error = true;
+    out.message = "out of memory while judging " + path;
+  } catch (const std::exception& e) {  // scalora::invalid_argument from the reference
     out.invalid = true;
-    out.error = std::string(e.what()) + " (in " + path + ")";
+    out.message = std::string(e.what()) + " (in " + path + ")";
   }
   return out;
 }
@@ -169,6 +213,26 @@ std::string vec(const std::vector<double>& v) {
   return s;
 }
 
+const char* status_word(check_status s) {
+  switch (s) {
+    case check_status::pass: return "pass";
+    case check_status::fail: return "FAIL";
+    case check_status::inconclusive: return "INCONCLUSIVE";
+    case check_status::info: return "info";
+    case check_status::skip: return "skip";
+  }
+  return "?";
+}
+
+/// A value in eps units also in readable relative units when it is large
+/// ("4.5e15 eps_F64 (1.0 relative)").
+std::string with_relative(double value, const std::string& unit) {
+  if (unit.rfind("eps_", 0) != 0 || !(value >= 1e4) || !std::isfinite(value)) return num(value);
+  const auto t = io::dtype_from_safetensors_name(unit.substr(4));
+  if (!t) return num(value);
+  return num(value) + " (" + num(value * reference::dtype_epsilon(*t)) + " relative)";
+}
+
 void print_report(const Outcome& o) {
   std::printf("scalora-verify: %s\n", o.path.c_str());
   const Verdict& v = o.verdict;
@@ -180,34 +244,45 @@ void print_report(const Outcome& o) {
     for (const auto& [name, t] : v.dtypes)
       (name.rfind("out.", 0) == 0 ? outs : ins) += " " + name + ":" + io::safetensors_name(t);
     std::printf("  inputs    %s\n  outputs   %s\n", ins.c_str(), outs.empty() ? " (none)" : outs.c_str());
-    std::printf("  compute    %s (%s); mode %s\n", io::safetensors_name(v.compute), v.compute_reason.c_str(),
-                v.mode == scaling_mode::hybrid ? "hybrid" : "scalar");
-    std::printf("  reference  %s, rank M %ld of %ld, decision margin %+.3g%s\n", v.reference_kind.c_str(), v.rank_M,
-                2 * v.r, v.margin, v.reference_exact ? " (exact)" : "");
+    std::printf("  compute    %s (%s); mode %s; rule %s\n", io::safetensors_name(v.compute), v.compute_reason.c_str(),
+                v.mode == scaling_mode::hybrid ? "hybrid" : "scalar", reference::to_string(v.rule));
+    std::printf("  exact      %s, rank M %ld of %ld, decision margin %+.3g%s\n", v.reference_kind.c_str(), v.rank_M,
+                2 * v.r, v.margin, v.flip_possible ? " (within the compute precision's resolution of the boundary)" : "");
     std::printf("             alpha %s\n             beta  %s\n", vec(v.reference_alpha).c_str(),
                 vec(v.reference_beta).c_str());
     if (!v.alpha.empty())
       std::printf("  applied    alpha %s  [%s]\n             beta  %s  [%s]\n", vec(v.alpha).c_str(),
                   v.alpha_source.c_str(), vec(v.beta).c_str(), v.beta_source.c_str());
+    std::printf("  decrease   applied %s, rule's optimum %s (vanilla %s, Theorem 3 %s, column optimum %s)\n",
+                num(v.decrease_applied).c_str(), num(v.decrease_target).c_str(), num(v.decrease_vanilla).c_str(),
+                num(v.decrease_scalar).c_str(), num(v.decrease_column).c_str());
+    if (!v.decisions.empty()) {
+      std::string d;
+      for (const auto& [what, by] : v.decisions) d += (d.empty() ? "" : "; ") + what + ": " + by;
+      std::printf("  decided by %s\n", d.c_str());
+    }
   }
-  if (o.invalid) {
-    std::printf("  INVALID    %s\n\n", o.error.c_str());
+  if (o.invalid || o.error) {
+    std::printf("  %s    %s\n\n", o.error ? "ERROR  " : "INVALID", o.message.c_str());
     return;
   }
   std::printf("  checks     (value <= tolerance; units: eps_X = epsilon of dtype X)\n");
-  for (const VerifyCheck& c : v.checks) {
-    const char* st = c.status == check_status::fail ? "FAIL" : reference::to_string(c.status);
+  for (const Check& c : v.checks) {
+    const char* st = status_word(c.status);
     if (c.status == check_status::skip)
       std::printf("    %-4s  %-18s %s: %s\n", st, c.id.c_str(), c.name.c_str(), c.detail.c_str());
     else
-      std::printf("    %-4s  %-18s %10s %s %-10s %-9s %s%s%s\n", st, c.id.c_str(), num(c.value).c_str(),
-                  c.status == check_status::info ? "  " : "<=", num(c.tolerance).c_str(), c.unit.c_str(),
+      std::printf("    %-4s  %-18s %10s %s %-10s %-9s %s%s%s\n", st, c.id.c_str(), with_relative(c.value, c.unit).c_str(),
+                  c.decides() ? "<=" : "  ", c.decides() ? num(c.tolerance).c_str() : "", c.unit.c_str(),
                   c.name.c_str(), c.detail.empty() ? "" : "; ", c.detail.c_str());
   }
   for (const std::string& n : v.notes) std::printf("  note       %s\n", n.c_str());
-  std::printf("  result     %s (%d passed, %d failed, %d info, %d skipped)\n\n", v.passed() ? "PASS" : "FAIL",
-              v.count(check_status::pass), v.count(check_status::fail), v.count(check_status::info),
-              v.count(check_status::skip));
+  const verdict_status vs = v.status();
+  std::printf("  result     %s (%d passed, %d failed, %d inconclusive, %d info, %d skipped)%s%s\n\n",
+              vs == verdict_status::pass ? "PASS" : vs == verdict_status::fail ? "FAIL" : "INCONCLUSIVE",
+              v.count(check_status::pass), v.count(check_status::fail), v.count(check_status::inconclusive),
+              v.count(check_status::info), v.count(check_status::skip), v.decisive() ? "; decided by " : "",
+              v.decisive() ? v.decisive()->id.c_str() : "");
 }
 
 nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
@@ -216,8 +291,9 @@ nlohmann::json to_json(const Outcome& o) {
   nlohmann::json j;
   j["file"] = o.path;
   j["status"] = o.status();
-  if (o.invalid) {
-    j["error"] = o.error;
+  j["exit_code"] = o.exit_code();
+  if (o.invalid || o.error) {
+    j["error"] = o.message;
     j["tensor"] = o.tensor;
   }
   const Verdict& v = o.verdict;
@@ -231,17 +307,21 @@ nlohmann::json to_json(const Outcome& o) {
   j["compute"] = io::safetensors_name(v.compute);
   j["compute_reason"] = v.compute_reason;
   j["mode"] = v.mode == scaling_mode::hybrid ? "hybrid" : "scalar";
+  j["rule"] = reference::to_string(v.rule);
   for (const auto& [name, t] : v.dtypes) j["dtypes"][name] = io::safetensors_name(t);
+  for (const auto& [name, t] : v.value_dtypes) j["value_dtypes"][name] = io::safetensors_name(t);
   j["reference"] = {{"branch", to_string(v.reference_branch)}, {"kind", v.reference_kind},
                     {"rank_M", v.rank_M},                      {"margin", number(v.margin)},
-                    {"exact", v.reference_exact},              {"alpha", v.reference_alpha},
+                    {"flip_possible", v.flip_possible},        {"alpha", v.reference_alpha},
                     {"beta", v.reference_beta}};
   j["applied"] = {{"alpha", v.alpha}, {"beta", v.beta}, {"alpha_source", v.alpha_source}, {"beta_source", v.beta_source}};
   j["bound_decrease"] = {{"vanilla", number(v.decrease_vanilla)}, {"scalar", number(v.decrease_scalar)},
                          {"column", number(v.decrease_column)},   {"applied", number(v.decrease_applied)},
-                         {"svd", number(v.decrease_svd)}};
+                         {"target", number(v.decrease_target)},   {"svd", number(v.decrease_svd)}};
+  j["decided_by"] = nlohmann::json::array();
+  for (const auto& [what, by] : v.decisions) j["decided_by"].push_back({{"comparison", what}, {"path", by}});
   j["checks"] = nlohmann::json::array();
-  for (const VerifyCheck& c : v.checks)
+  for (const Check& c : v.checks)
     j["checks"].push_back({{"id", c.id},
                            {"name", c.name},
                            {"status", reference::to_string(c.status)},
@@ -250,7 +330,7 @@ nlohmann::json to_json(const Outcome& o) {
                            {"unit", c.unit},
                            {"detail", c.detail}});
   j["notes"] = v.notes;
-  if (!o.invalid) j["passed"] = v.passed();
+  if (const Check* d = v.decisive()) j["decisive_check"] = d->id;
   return j;
 }
 
@@ -272,8 +352,9 @@ std::string xml(const std::string& s) {
 }
 
 /// JUnit XML: one testsuite per case, one testcase per check; info checks pass
-/// with their value in system-out, skipped ones are <skipped/>, an invalid case
-/// is one testcase with <error/>.
+/// with their value in system-out, skipped ones are <skipped/>, an inconclusive
+/// one is <skipped message="inconclusive: ..."/> (neither pass nor failure), an
+/// invalid case is one testcase with <error/>.
 std::string junit(const std::vector<Outcome>& outcomes) {
   std::ostringstream body;
   int tests = 0, failures = 0, errors = 0, skipped = 0;
@@ -281,12 +362,12 @@ std::string junit(const std::vector<Outcome>& outcomes) {
     const std::string cls = "scalora-verify." + xml(o.path);
     int t = 0, f = 0, e = 0, s = 0;
     std::ostringstream cases;
-    if (o.invalid) {
+    if (o.invalid || o.error) {
       t = e = 1;
       cases << "    <testcase classname=\"" << cls << "\" name=\"read case\" time=\"0\">\n      <error message=\""
-            << xml(o.error) << "\" type=\"invalid\"/>\n    </testcase>\n";
+            << xml(o.message) << "\" type=\"" << o.status() << "\"/>\n    </testcase>\n";
     } else {
-      for (const VerifyCheck& c : o.verdict.checks) {
+      for (const Check& c : o.verdict.checks) {
         ++t;
         const std::string line = c.id + ": value " + num(c.value) + " (tolerance " + num(c.tolerance) + " " + c.unit + ")";
         cases << "    <testcase classname=\"" << cls << "\" name=\"" << xml(c.id + ": " + c.name) << "\" time=\"0\">\n";
@@ -296,6 +377,9 @@ std::string junit(const std::vector<Outcome>& outcomes) {
         } else if (c.status == check_status::skip) {
           ++s;
           cases << "      <skipped message=\"" << xml(c.detail) << "\"/>\n";
+        } else if (c.status == check_status::inconclusive) {
+          ++s;
+          cases << "      <skipped message=\"" << xml("inconclusive: " + line + "; " + c.detail) << "\"/>\n";
         } else {
           cases << "      <system-out>" << xml(std::string(reference::to_string(c.status)) + " " + line + "; " + c.detail)
                 << "</system-out>\n";
@@ -326,41 +410,51 @@ void write_atomically(const std::string& path, const std::string& text) {
 
 int run(int argc, char** argv) {
   const std::optional<Options> parsed = parse_arguments(argc, argv);
-  if (!parsed) return 2;  // bad arguments count as invalid input
+  if (!parsed) return kExitInvalid;  // bad arguments count as invalid input
   const Options& o = *parsed;
   std::vector<Outcome> outcomes;
-  int worst = 0;
+  int worst = kExitPass;
   for (const std::string& path : o.cases) {
     outcomes.push_back(judge(path, o.verify));
     const Outcome& out = outcomes.back();
-    worst = std::max(worst, out.exit_code());
+    worst = worse(worst, out.exit_code());
     if (o.timing) {
       std::fprintf(stderr, "scalora-verify: %s: read %.3f s", path.c_str(), out.read_seconds);
       for (const auto& [what, s] : out.verdict.seconds) std::fprintf(stderr, ", %s %.3f s", what.c_str(), s);
       std::fprintf(stderr, "\n");
     }
     if (!o.json) print_report(out);
-    if (out.invalid) std::fprintf(stderr, "scalora-verify: %s\n", out.error.c_str());
+    if (out.invalid || out.error) std::fprintf(stderr, "scalora-verify: %s\n", out.message.c_str());
   }
+  auto word = [](int code) {
+    switch (code) {
+      case kExitPass: return "pass";
+      case kExitFail: return "fail";
+      case kExitInvalid: return "invalid";
+      case kExitInconclusive: return "inconclusive";
+      default: return "error";
+    }
+  };
   if (o.json) {
     nlohmann::json j;
     j["cases"] = nlohmann::json::array();
     for (const Outcome& out : outcomes) j["cases"].push_back(to_json(out));
-    j["status"] = worst == 0 ? "pass" : worst == 1 ? "fail" : "invalid";
+    j["status"] = word(worst);
     j["exit_code"] = worst;
     std::cout << j.dump(2) << "\n";
   } else if (outcomes.size() > 1) {
-    int counts[3] = {0, 0, 0};
+    std::map<int, int> counts;
     for (const Outcome& out : outcomes) ++counts[out.exit_code()];
-    std::printf("scalora-verify: %zu cases: %d passed, %d failed, %d invalid\n", outcomes.size(), counts[0], counts[1],
-                counts[2]);
+    std::printf("scalora-verify: %zu cases: %d passed, %d failed, %d inconclusive, %d invalid, %d errors\n",
+                outcomes.size(), counts[kExitPass], counts[kExitFail], counts[kExitInconclusive], counts[kExitInvalid],
+                counts[kExitError]);
   }
   if (!o.junit.empty()) {
     try {
       write_atomically(o.junit, junit(outcomes));
     } catch (const scalora::error& e) {
       std::fprintf(stderr, "scalora-verify: --junit: %s\n", e.what());
-      return 2;
+      return kExitError;
     }
   }
   return worst;

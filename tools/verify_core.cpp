@@ -7,7 +7,7 @@
 namespace scalora::tools {
 
 reference::Verdict verify(const io::Case& c, const reference::VerifyOptions& o) {
-  return reference::verify_case<reference::mp50>(c, o);
+  return reference::verify_case(c, o);
 }
 
 reference::ReferenceOutputs expected_outputs(const io::Case& c) {

@@ -38,14 +38,15 @@ struct HostOutcome {
 };
 
 struct CheckReport {
-  bool passed = true;
+  bool passed = true;        ///< no check failed (pass or inconclusive)
+  bool inconclusive = false;  ///< some check could not decide at the compute precision
   std::string text;  ///< one line per check: pass/FAIL, name, value, budget, worst entry
 };
 
 /// Judges one layer's step against the reference (compare_step of
-/// reference/compare.hpp plus the bf16 copy): exact decision, squared
-/// scalings, rescaled factors, gradients and moments for the applied
-/// scalings, W unchanged by the re-split.
+/// reference/compare.hpp plus the bf16 copy): the applied scaling's exact
+/// bound value against the rule's optimum, rescaled factors, gradients and
+/// moments for the applied scalings, W unchanged by the re-split.
 /// scalar_only: the kernels ran with scaling_mode::scalar_only (the
 /// reference then decides Theorem 3 only).
 CheckReport check_layer(const std::string& name, const HostLayer& before, const HostLayer& after,

@@ -4,7 +4,11 @@
 // Every float, double, long double or cpp_bin_float value is an exact dyadic
 // rational m 2^e, so P = S_A^T S_A, Q = S_B^T S_B, M = P o Q, lambda and the
 // aggregates p, q, s, x, y are formed exactly (integer arithmetic, no
-// rounding). On them:
+// rounding). The heavy parts run in FLINT (flint.hpp): the Gram matrices as
+// one integer matrix product per factor (each column scaled to integers by
+// its own power of 2), nonsingular systems by Dixon's p-adic lifting, singular
+// ones by a fraction-free reduced row echelon form; the small remaining
+// rational work in GMP rationals. Cost by rank: docs/performance.md. On them:
 //   * Theorem 5: the exact rank of M; when M is nonsingular, v = M^{-1} lambda
 //     exactly and "v >= 0" decided with no tolerance; when M is singular,
 //     whether {v >= 0 : M v = lambda} is non-empty (exact phase-1 simplex,
@@ -15,21 +19,21 @@
 // Never compiled by nvcc (Boost.Multiprecision).
 #pragma once
 
+#include <mpfr.h>
+
 #include <algorithm>
-#include <boost/multiprecision/cpp_int.hpp>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "scalora/core/scalar_scaling.hpp"
 #include "scalora/linalg/types.hpp"
 #include "scalora/linalg/validate.hpp"
+#include "scalora/reference/flint.hpp"
 
 namespace scalora::reference {
-
-using exact_int = boost::multiprecision::cpp_int;
-using exact_rational = boost::multiprecision::cpp_rational;
 
 /// value = mantissa * 2^exponent, exactly.
 struct Dyadic {
@@ -38,19 +42,23 @@ struct Dyadic {
 };
 
 namespace detail {
+/// The exact integer value of an integral T (|value| < 2^digits), 32 bits at a time.
 template <class T>
 exact_int integer_of(const T& integral_value) {
-  if constexpr (std::is_floating_point_v<T>) {
-    // |integral_value| < 2^digits <= 2^64: split into 32-bit halves.
-    const bool negative = integral_value < 0;
-    const T mag = negative ? -integral_value : integral_value;
-    const T hi = std::floor(mag / T(4294967296.0));
-    const T lo = mag - hi * T(4294967296.0);
-    exact_int out = (exact_int(static_cast<unsigned long long>(hi)) << 32) + static_cast<unsigned long long>(lo);
-    return negative ? exact_int(-out) : out;
-  } else {
-    return integral_value.template convert_to<exact_int>();
+  using std::floor;
+  using std::ldexp;
+  const bool negative = integral_value < 0;
+  T mag = negative ? T(-integral_value) : integral_value;
+  exact_int out = 0;
+  unsigned shift = 0;
+  while (mag > 0) {
+    const T hi = floor(ldexp(mag, -32));
+    const T lo = mag - ldexp(hi, 32);  // exact: 0 <= lo < 2^32
+    out += exact_int(static_cast<unsigned long long>(lo)) << shift;
+    shift += 32;
+    mag = hi;
   }
+  return negative ? exact_int(-out) : out;
 }
 }  // namespace detail
 
@@ -83,14 +91,57 @@ exact_rational to_rational(const T& x) {
   return to_rational(to_dyadic(x));
 }
 
-/// The real type R nearest to an exact rational (one rounding).
+namespace detail {
+/// An MPFR number of a given precision, cleared on scope exit.
+class MpfrNumber {
+ public:
+  explicit MpfrNumber(long prec) { mpfr_init2(x_, prec); }
+  ~MpfrNumber() { mpfr_clear(x_); }
+  MpfrNumber(const MpfrNumber&) = delete;
+  MpfrNumber& operator=(const MpfrNumber&) = delete;
+  mpfr_ptr get() { return x_; }
+
+ private:
+  mpfr_t x_;
+};
+}  // namespace detail
+
+/// The real type R nearest to an exact rational: one rounding to nearest
+/// (ties to even), subnormal results of float, double and long double
+/// included (the precision is reduced to what the subnormal range holds).
 template <class R>
 R round_to(const exact_rational& q) {
+  using limits = std::numeric_limits<R>;
+  if (q == 0) return R(0);
+  long prec = limits::digits;
   if constexpr (std::is_floating_point_v<R>) {
-    return boost::multiprecision::numerator(q).template convert_to<R>() /
-           boost::multiprecision::denominator(q).template convert_to<R>();
+    detail::MpfrNumber probe(64);
+    mpfr_set_q(probe.get(), q.backend().data(), MPFR_RNDN);
+    const long e = mpfr_get_exp(probe.get());  // |q| in [2^(e-1), 2^e) up to the probe's rounding
+    const long below = long(limits::min_exponent) - e;  // bits lost to the subnormal range
+    if (below > 0) prec -= below;
+    if (prec < 2) {  // at most the smallest subnormal: compare with half of it exactly
+      const exact_rational half_min = exact_rational(1) / (exact_int(1) << unsigned(-(limits::min_exponent - limits::digits) + 1));
+      const exact_rational mag = q < 0 ? exact_rational(-q) : q;
+      const R tiny = limits::denorm_min();
+      const R out = mag > half_min ? tiny : R(0);
+      return q < 0 ? -out : out;
+    }
+  }
+  detail::MpfrNumber x(prec);
+  mpfr_set_q(x.get(), q.backend().data(), MPFR_RNDN);
+  if constexpr (std::is_same_v<R, float>) {
+    return mpfr_get_flt(x.get(), MPFR_RNDN);
+  } else if constexpr (std::is_same_v<R, double>) {
+    return mpfr_get_d(x.get(), MPFR_RNDN);
+  } else if constexpr (std::is_same_v<R, long double>) {
+    return mpfr_get_ld(x.get(), MPFR_RNDN);
   } else {
-    return R(q);
+    // x = z 2^e exactly, z of at most `prec` bits: exact in R.
+    exact_int z;
+    const long e = mpfr_get_z_2exp(z.backend().data(), x.get());
+    using std::ldexp;
+    return R(ldexp(R(z.str()), int(e)));
   }
 }
 
@@ -128,57 +179,57 @@ struct ExactSystem {
 };
 
 namespace detail {
-/// A matrix column pre-split into (mantissa, exponent) pairs.
-struct DyadicColumn {
-  std::vector<exact_int> mantissa;
-  std::vector<long> exponent;
-};
-
-template <class Derived>
-std::vector<DyadicColumn> dyadic_columns(const Eigen::MatrixBase<Derived>& x) {
-  std::vector<DyadicColumn> cols(std::size_t(x.cols()));
-  for (Index j = 0; j < x.cols(); ++j) {
-    DyadicColumn& c = cols[std::size_t(j)];
-    c.mantissa.resize(std::size_t(x.rows()));
-    c.exponent.resize(std::size_t(x.rows()));
-    for (Index i = 0; i < x.rows(); ++i) {
-      Dyadic d = to_dyadic(x(i, j));
-      c.mantissa[std::size_t(i)] = std::move(d.mantissa);
-      c.exponent[std::size_t(i)] = d.exponent;
+/// The columns of [x, y] as one integer matrix: entry (i, j) = S_ij 2^(-e_j)
+/// with e_j the smallest exponent of column j (each column its own power of 2,
+/// so mixed magnitudes across columns cost no bits).
+template <class DX, class DY>
+FmpzMatrix integer_columns(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y, std::vector<long>& e) {
+  const Index rows = x.rows(), k = x.cols() + y.cols();
+  FmpzMatrix s{long(rows), long(k)};
+  e.assign(std::size_t(k), 0);
+  std::vector<Dyadic> col(static_cast<std::size_t>(rows));
+  for (Index j = 0; j < k; ++j) {
+    long emin = std::numeric_limits<long>::max();
+    for (Index i = 0; i < rows; ++i) {
+      col[std::size_t(i)] = j < x.cols() ? to_dyadic(x(i, j)) : to_dyadic(y(i, j - x.cols()));
+      if (col[std::size_t(i)].mantissa != 0) emin = std::min(emin, col[std::size_t(i)].exponent);
+    }
+    if (emin == std::numeric_limits<long>::max()) emin = 0;
+    e[std::size_t(j)] = emin;
+    for (Index i = 0; i < rows; ++i) {
+      const Dyadic& d = col[std::size_t(i)];
+      if (d.mantissa == 0) continue;
+      fmpz_set_mpz(s(long(i), long(j)), d.mantissa.backend().data());
+      fmpz_mul_2exp(s(long(i), long(j)), s(long(i), long(j)), ulong(d.exponent - emin));
     }
   }
-  return cols;
+  return s;
 }
 
-/// Exact sum_i a_i b_i.
-inline Dyadic exact_dot(const DyadicColumn& a, const DyadicColumn& b) {
-  const std::size_t len = a.mantissa.size();
-  long emin = std::numeric_limits<long>::max();
-  for (std::size_t i = 0; i < len; ++i)
-    if (a.mantissa[i] != 0 && b.mantissa[i] != 0) emin = std::min(emin, a.exponent[i] + b.exponent[i]);
-  if (emin == std::numeric_limits<long>::max()) return {};
-  exact_int acc = 0;
-  for (std::size_t i = 0; i < len; ++i) {
-    if (a.mantissa[i] == 0 || b.mantissa[i] == 0) continue;
-    acc += exact_int(a.mantissa[i] * b.mantissa[i]) << unsigned(a.exponent[i] + b.exponent[i] - emin);
-  }
-  return {acc, emin};
+/// The exact value of z 2^e.
+inline exact_rational scaled_rational(const fmpz* z, long e) {
+  exact_int v = to_exact(z);
+  if (e >= 0) return exact_rational(exact_int(v << unsigned(e)));
+  return exact_rational(v, exact_int(exact_int(1) << unsigned(-e)));
 }
 
-/// Exact Gram matrix S^T S of the columns [x, y] (x, y with equal rows and cols).
+/// Exact Gram matrix S^T S of the columns [x, y] (x, y with equal rows):
+/// one FLINT integer matrix product.
 template <class DX, class DY>
 RationalMatrix exact_gram(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y) {
-  std::vector<DyadicColumn> cols = dyadic_columns(x);
-  std::vector<DyadicColumn> more = dyadic_columns(y);
-  cols.insert(cols.end(), more.begin(), more.end());
-  const Index k = Index(cols.size());
-  RationalMatrix g(k, k);
-  for (Index i = 0; i < k; ++i)
-    for (Index j = 0; j <= i; ++j) {
-      g(i, j) = to_rational(exact_dot(cols[std::size_t(i)], cols[std::size_t(j)]));
-      g(j, i) = g(i, j);
+  std::vector<long> e;
+  const FmpzMatrix s = integer_columns(x, y, e);
+  const long k = s.cols();
+  FmpzMatrix st(k, s.rows()), g(k, k);
+  fmpz_mat_transpose(st.get(), s.get());
+  fmpz_mat_mul(g.get(), st.get(), s.get());
+  RationalMatrix out(k, k);
+  for (long i = 0; i < k; ++i)
+    for (long j = 0; j <= i; ++j) {
+      out(i, j) = scaled_rational(g(i, j), e[std::size_t(i)] + e[std::size_t(j)]);
+      out(j, i) = out(i, j);
     }
-  return g;
+  return out;
 }
 }  // namespace detail
 
@@ -282,49 +333,57 @@ struct ExactEchelon {
   bool consistent = true;            ///< rhs in range(M)
 };
 
+namespace detail {
+inline FmpqMatrix to_fmpq(const RationalMatrix& M, const RationalVector* extra_column = nullptr) {
+  FmpqMatrix a{long(M.rows()), long(M.cols()) + (extra_column ? 1 : 0)};
+  for (Index i = 0; i < M.rows(); ++i) {
+    for (Index j = 0; j < M.cols(); ++j) set_fmpq(a(long(i), long(j)), M(i, j));
+    if (extra_column) set_fmpq(a(long(i), long(M.cols())), (*extra_column)[std::size_t(i)]);
+  }
+  return a;
+}
+}  // namespace detail
+
+/// FLINT's reduced row echelon form of [M | rhs] (fmpq_mat_rref: fraction-free
+/// elimination, then one division per row).
 inline ExactEchelon exact_echelon(const RationalMatrix& M, const RationalVector& rhs) {
   const Index n = M.rows(), nc = M.cols();
-  RationalMatrix a(n, nc + 1);
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < nc; ++j) a(i, j) = M(i, j);
-    a(i, nc) = rhs[std::size_t(i)];
-  }
+  const FmpqMatrix a = detail::to_fmpq(M, &rhs);
+  FmpqMatrix rr{long(n), long(nc) + 1};
+  const long rk = fmpq_mat_rref(rr.get(), a.get());
   ExactEchelon out;
-  Index row = 0;
-  for (Index col = 0; col < nc && row < n; ++col) {
-    Index piv = -1;
-    for (Index i = row; i < n; ++i)
-      if (a(i, col) != 0) {
-        piv = i;
-        break;
-      }
-    if (piv < 0) {
-      out.free_columns.push_back(col);
-      continue;
+  std::vector<Index> rows;
+  for (long i = 0; i < rk; ++i) {
+    Index c = 0;
+    while (c <= nc && fmpq_is_zero(rr(i, long(c)))) ++c;
+    if (c == nc) out.consistent = false;  // a row 0 = nonzero
+    else if (c < nc) {
+      out.pivot_columns.push_back(c);
+      rows.push_back(Index(i));
     }
-    if (piv != row)
-      for (Index j = 0; j <= nc; ++j) std::swap(a(piv, j), a(row, j));
-    const exact_rational inv = 1 / a(row, col);
-    for (Index j = col; j <= nc; ++j) a(row, j) *= inv;
-    for (Index i = 0; i < n; ++i) {
-      if (i == row || a(i, col) == 0) continue;
-      const exact_rational f = a(i, col);
-      for (Index j = col; j <= nc; ++j) a(i, j) -= f * a(row, j);
-    }
-    out.pivot_columns.push_back(col);
-    ++row;
   }
-  for (Index col = out.pivot_columns.empty() ? 0 : out.pivot_columns.back() + 1; col < nc; ++col)
-    if (std::find(out.free_columns.begin(), out.free_columns.end(), col) == out.free_columns.end())
+  for (Index col = 0; col < nc; ++col)
+    if (std::find(out.pivot_columns.begin(), out.pivot_columns.end(), col) == out.pivot_columns.end())
       out.free_columns.push_back(col);
-  std::sort(out.free_columns.begin(), out.free_columns.end());
-  out.rank = row;
-  for (Index i = row; i < n; ++i)
-    if (a(i, nc) != 0) out.consistent = false;
-  out.R = RationalMatrix(row, nc + 1);
-  for (Index i = 0; i < row; ++i)
-    for (Index j = 0; j <= nc; ++j) out.R(i, j) = a(i, j);
+  out.rank = Index(out.pivot_columns.size());
+  out.R = RationalMatrix(out.rank, nc + 1);
+  for (Index i = 0; i < out.rank; ++i)
+    for (Index j = 0; j <= nc; ++j) out.R(i, j) = to_exact(rr(long(rows[std::size_t(i)]), long(j)));
   return out;
+}
+
+/// The unique solution of M v = rhs when M is square and nonsingular (FLINT's
+/// Dixon p-adic lifting, fmpq_mat_solve_dixon); nullopt when M is singular.
+inline std::optional<RationalVector> exact_unique_solution(const RationalMatrix& M, const RationalVector& rhs) {
+  const Index n = M.rows();
+  const FmpqMatrix a = detail::to_fmpq(M);
+  FmpqMatrix b{long(n), 1}, x{long(n), 1};
+  for (Index i = 0; i < n; ++i) set_fmpq(b(long(i), 0), rhs[std::size_t(i)]);
+  if (n == 0) return RationalVector{};
+  if (!fmpq_mat_solve_dixon(x.get(), a.get(), b.get())) return std::nullopt;
+  RationalVector v(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) v[std::size_t(i)] = to_exact(x(long(i), 0));
+  return v;
 }
 
 /// Exact feasibility of {y >= 0 : R y <= b} (k constraints, d variables) by
@@ -408,6 +467,14 @@ struct ExactColumnDecision {
 /// is >= 0). kappa > 0 enters only the least-change choice.
 inline ExactColumnDecision exact_column_decision(const ExactSystem& sys, const exact_rational& kappa) {
   const Index n = 2 * sys.r;
+  if (std::optional<RationalVector> unique = exact_unique_solution(sys.M, sys.lambda)) {  // M nonsingular
+    ExactColumnDecision out;
+    out.rank = n;
+    out.v = std::move(*unique);
+    out.min_entry = n > 0 ? *std::min_element(out.v.begin(), out.v.end()) : exact_rational(0);
+    out.feasible = out.canonical_exact = out.min_entry >= 0;
+    return out;
+  }
   ExactEchelon ech = exact_echelon(sys.M, sys.lambda);
   ExactColumnDecision out;
   out.consistent = ech.consistent;
@@ -478,6 +545,169 @@ inline ExactColumnDecision exact_column_decision(const ExactSystem& sys, const e
     b[std::size_t(i)] = ech.R(i, n);
   }
   out.feasible = exact_polyhedron_nonempty(RF, b);
+  return out;
+}
+
+}  // namespace scalora::reference
+
+namespace scalora::reference {
+
+/// lambda^T u - (kappa / 2) u^T M u exactly: the decrease of the loss bound
+/// for squared scalings u divided by lr / s^2 (linalg/optimal_scaling.hpp,
+/// bound_decrease).
+inline exact_rational exact_decrease(const ExactSystem& sys, const RationalVector& u, const exact_rational& kappa) {
+  const Index n = 2 * sys.r;
+  exact_rational lin = 0, quad = 0;
+  for (Index i = 0; i < n; ++i) {
+    if (u[std::size_t(i)] == 0) continue;
+    lin += sys.lambda[std::size_t(i)] * u[std::size_t(i)];
+    exact_rational row = 0;
+    for (Index j = 0; j < n; ++j)
+      if (u[std::size_t(j)] != 0) row += sys.M(i, j) * u[std::size_t(j)];
+    quad += u[std::size_t(i)] * row;
+  }
+  return lin - kappa * quad / 2;
+}
+
+/// The largest decrease over all column scalings (the unconstrained optimum of
+/// Theorem 5's quadratic), from the solution v of the decision:
+/// v^T M v / (2 kappa) (= lambda^T v / (2 kappa) when lambda is in range(M);
+/// otherwise the optimum of the least-squares-consistent system, D5).
+inline exact_rational exact_column_optimum(const ExactSystem& sys, const ExactColumnDecision& d,
+                                           const exact_rational& kappa) {
+  const Index n = 2 * sys.r;
+  exact_rational quad = 0, inactive = 0;
+  if (d.consistent) {  // lambda^T v: n products instead of n^2
+    exact_rational lin = 0;
+    for (Index i = 0; i < n; ++i)
+      if (sys.M(i, i) == 0) inactive += sys.lambda[std::size_t(i)] * d.v[std::size_t(i)] / kappa;
+      else lin += sys.lambda[std::size_t(i)] * d.v[std::size_t(i)];
+    return lin / (2 * kappa) + inactive;
+  }
+  for (Index i = 0; i < n; ++i) {
+    if (sys.M(i, i) == 0) inactive += sys.lambda[std::size_t(i)] * d.v[std::size_t(i)] / kappa;  // u_i = 1 (D5)
+    if (d.v[std::size_t(i)] == 0 || sys.M(i, i) == 0) continue;
+    exact_rational row = 0;
+    for (Index j = 0; j < n; ++j)
+      if (d.v[std::size_t(j)] != 0 && sys.M(j, j) != 0) row += sys.M(i, j) * d.v[std::size_t(j)];
+    quad += d.v[std::size_t(i)] * row;
+  }
+  return quad / (2 * kappa) + inactive;
+}
+
+}  // namespace scalora::reference
+
+namespace scalora::reference {
+
+/// Lemke's complementary pivoting, exactly (lexicographic ratio test, so
+/// degenerate problems terminate): finds z >= 0 with w = M z + q >= 0 and
+/// z^T w = 0. For positive semidefinite M it succeeds whenever the LCP has a
+/// solution (Cottle, Pang, Stone, The Linear Complementarity Problem, Thm
+/// 4.4.13); nullopt on ray termination (no solution).
+inline std::optional<RationalVector> exact_lemke(const RationalMatrix& M, const RationalVector& q) {
+  const Index n = M.rows();
+  if (std::all_of(q.begin(), q.end(), [](const exact_rational& x) { return x >= 0; })) return RationalVector(std::size_t(n));
+  // Columns: w_0..w_{n-1} | z_0..z_{n-1} | z0 | rhs.  Rows: w - M z - 1 z0 = q.
+  const Index cols = 2 * n + 2, zc = n, z0 = 2 * n, rhs = 2 * n + 1;
+  RationalMatrix t(n, cols);
+  std::vector<Index> basis(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    t(i, i) = 1;
+    for (Index j = 0; j < n; ++j) t(i, zc + j) = -M(i, j);
+    t(i, z0) = -1;
+    t(i, rhs) = q[std::size_t(i)];
+    basis[std::size_t(i)] = i;
+  }
+  auto pivot = [&](Index row, Index col) {
+    const exact_rational inv = 1 / t(row, col);
+    for (Index j = 0; j < cols; ++j) t(row, j) *= inv;
+    for (Index i = 0; i < n; ++i) {
+      if (i == row || t(i, col) == 0) continue;
+      const exact_rational f = t(i, col);
+      for (Index j = 0; j < cols; ++j) t(i, j) -= f * t(row, j);
+    }
+    basis[std::size_t(row)] = col;
+  };
+  // Lexicographic minimum ratio among rows with t(i, col) > 0: compare
+  // (rhs, columns of the initial basis) / t(i, col).
+  auto leaving = [&](Index col) -> Index {
+    Index best = -1;
+    for (Index i = 0; i < n; ++i) {
+      if (!(t(i, col) > 0)) continue;
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      for (Index k = -1; k < n; ++k) {
+        const Index c = k < 0 ? rhs : k;
+        const exact_rational a = t(i, c) / t(i, col), b = t(best, c) / t(best, col);
+        if (a < b) {
+          best = i;
+          break;
+        }
+        if (a > b) break;
+      }
+    }
+    return best;
+  };
+  // First pivot: z0 enters, the row with the most negative q leaves.
+  Index row = 0;
+  for (Index i = 1; i < n; ++i)
+    if (t(i, rhs) < t(row, rhs)) row = i;
+  pivot(row, z0);
+  Index entering = row;  // the complement of w_row is z_row
+  entering = zc + entering;
+  for (Index iter = 0; iter < 50 * (n + 1) * (n + 1); ++iter) {
+    const Index leave = leaving(entering);
+    if (leave < 0) return std::nullopt;  // ray termination
+    const Index left = basis[std::size_t(leave)];
+    pivot(leave, entering);
+    if (left == z0) {
+      RationalVector z(static_cast<std::size_t>(n));
+      for (Index i = 0; i < n; ++i)
+        if (basis[std::size_t(i)] >= zc && basis[std::size_t(i)] < z0) z[std::size_t(basis[std::size_t(i)] - zc)] = t(i, rhs);
+      return z;
+    }
+    entering = left < zc ? left + zc : left - zc;  // complement of the variable that left
+  }
+  return std::nullopt;
+}
+
+/// The largest decrease over column scalings with u >= 0 ("bound" rule):
+/// max lambda^T u - (kappa/2) u^T M u, u >= 0, exactly; its value is
+/// lambda^T z / (2 kappa) at the LCP solution z = kappa u of
+/// w = M z - lambda >= 0, z >= 0, z^T w = 0 (the KKT conditions), over the
+/// active coordinates (M_ii != 0); an inactive one keeps u_i = 1 (D5).
+struct ExactNonnegativeOptimum {
+  RationalVector u;
+  exact_rational value;
+};
+
+inline std::optional<ExactNonnegativeOptimum> exact_nonnegative_optimum(const ExactSystem& sys,
+                                                                        const exact_rational& kappa) {
+  const Index n = 2 * sys.r;
+  std::vector<Index> act;
+  for (Index i = 0; i < n; ++i)
+    if (sys.M(i, i) != 0) act.push_back(i);
+  const Index k = Index(act.size());
+  RationalMatrix Ma(k, k);
+  RationalVector q(static_cast<std::size_t>(k));
+  for (Index i = 0; i < k; ++i) {
+    q[std::size_t(i)] = -sys.lambda[std::size_t(act[std::size_t(i)])];
+    for (Index j = 0; j < k; ++j) Ma(i, j) = sys.M(act[std::size_t(i)], act[std::size_t(j)]);
+  }
+  const std::optional<RationalVector> z = exact_lemke(Ma, q);
+  if (!z) return std::nullopt;
+  ExactNonnegativeOptimum out;
+  out.u.assign(std::size_t(n), exact_rational(1));
+  exact_rational inactive = 0;
+  for (Index i = 0; i < n; ++i)
+    if (sys.M(i, i) == 0) inactive += sys.lambda[std::size_t(i)];
+  for (Index i = 0; i < k; ++i) {
+    out.u[std::size_t(act[std::size_t(i)])] = (*z)[std::size_t(i)] / kappa;
+    out.value += sys.lambda[std::size_t(act[std::size_t(i)])] * (*z)[std::size_t(i)];
+  }
+  out.value = out.value / (2 * kappa) + inactive;
   return out;
 }
 

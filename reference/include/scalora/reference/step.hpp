@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The reference ScaLoRA step: exact decisions (exact.hpp), values in a
 // multiprecision type R (mp50 by default), and the same steps 5-8 as the
-// library (linalg/) instantiated at R. This decides what the right answer is
-// for float and double implementations.
+// library (linalg/) instantiated at R: the expected outputs of the conformance
+// suite (scalora-vectors) and the proof programs' values. Verdicts do not use
+// these vectors: they compare exact bound values (judgement.hpp), which every
+// optimal scaling shares.
 #pragma once
 
 #include <limits>
@@ -21,7 +23,11 @@ struct ReferenceScaling {
   Vector<R> alpha, beta;  ///< r entries each, sign "+"
   Vector<R> u;            ///< [alpha o alpha; beta o beta]
   /// u is an exact rational rounded once to R. False only when M is singular
-  /// and the canonical solution needed the least-distance QP, solved in R.
+  /// and the canonical point of D5 needs the least-distance step (the
+  /// least-change point has a negative entry but some v >= 0 exists): that
+  /// point is then core/column_solve.hpp's least-distance solution in R, an
+  /// optimal scaling to R's precision whose bound value verify_case judges
+  /// like any implementation's.
   bool exact = true;
   ExactColumnDecision column;
   ExactScalarDecision scalar;
@@ -29,22 +35,6 @@ struct ReferenceScaling {
   /// min_i v_i sqrt(M_ii) / max_j |v_j| sqrt(M_jj) of the least-change solution
   /// (the signed distance of the column decision from its boundary).
   double margin = 0;
-  /// Set by resolvable_reference() (reference/compare.hpp): the decision and
-  /// values were recomputed on the part of M resolvable in a working precision.
-  bool resolved = false;
-  /// rho = ||D (M v - lambda)|| / (||D M D|| ||D^{-1} v||) of the column solution
-  /// (0 unless resolved): enters budget::column_solution.
-  double residual_ratio = 0;
-  /// 1 + 1 / sigma_min(Q_C) when the column solution came from the
-  /// least-distance step (Q: orthonormal null basis of the equilibrated M,
-  /// C: the coordinates it clamps to 0): how much that step amplifies errors
-  /// of the least-change point. 1 otherwise. Set by resolvable_reference().
-  double ldp_amplification = 1;
-  /// The column solution came from the least-distance step (D5), and that
-  /// step's |rho| (ColumnSolveInfo::ldp_residual) in the reference's own solve.
-  bool least_distance = false;
-  double ldp_residual = 1;
-  double ldp_scale = 1;  ///< ColumnSolveInfo::ldp_scale of that solve
   R bound_decrease = R(0);
   R vanilla_bound_decrease = R(0);
   R scalar_bound_decrease = R(0);
@@ -138,9 +128,6 @@ ReferenceScaling<R> reference_scaling(const Eigen::MatrixBase<DA>& A, const Eige
       const R kappa_r = round_to<R>(kappa);
       const Scaling<R> col = column_scaling(out.system, kappa_r, ScalingTolerances<R>::defaults(r));
       out.exact = false;
-      out.least_distance = col.column.method == column_method::least_distance;
-      out.ldp_residual = double(col.column.ldp_residual);
-      out.ldp_scale = double(col.column.ldp_scale);
       if (col.column.feasible()) u = col.u;
       else u.setConstant(std::numeric_limits<R>::quiet_NaN());  // reported as a reference failure
     }
