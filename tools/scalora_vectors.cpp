@@ -16,6 +16,8 @@
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "scalora/glue/sha256.hpp"
 #include "scalora/io/detail/bytes.hpp"
 #include "scalora/linalg/random.hpp"
+#include "scalora/linalg/step.hpp"
 #include "scalora/version.hpp"
 #include "verify_core.hpp"
 
@@ -48,7 +51,39 @@ struct Spec {
   /// A planted bug (corrupt/): changes the expected outputs; the checks that must fail.
   std::function<void(io::Case&)> corrupt;
   std::vector<std::string> must_fail;
+  /// The expected verdict: "pass", "fail" or "inconclusive" ("": fail when
+  /// must_fail is not empty, else pass).
+  std::string expect;
+  std::vector<std::string> verify_args;  ///< scalora-verify options this case is judged with
+  std::map<std::string, std::string> metadata;  ///< added to (or replacing) the safetensors metadata
+  /// Another scaling than the reference's (verdict/ cases): sets out_alpha and
+  /// out_beta from the optima of the inputs; the outputs are then recomputed
+  /// for it (consistent factors, moments and W_pt: only the scaling is judged).
+  std::function<void(io::Case&, const tools::Optima&)> apply;
+  /// The outputs (and applied scalings) as an implementation computed them,
+  /// replacing the reference's entirely (a library or float step).
+  std::function<void(io::Case&)> implementation;
+  /// The dtype the inputs (outputs) are written in when it differs from the
+  /// precision their values carry (in, out): a bf16 model dumped as F32.
+  std::optional<dtype> stored_in, stored_out;
 };
+
+/// The outputs of steps 5-8 for the case's inputs and its out_alpha, out_beta, in double.
+Layer<double> outputs_for(const io::Case& c) {
+  Layer<double> l = c.input;
+  if (l.W_pt.size() != 0) resplit(l.W_pt, l.A, l.B, c.out_alpha, c.out_beta, c.bound.lora_scale);
+  rescale_factors(l.A, l.B, c.out_alpha, c.out_beta);
+  rescale_gradients(l.grad_A, l.grad_B, c.out_alpha, c.out_beta);
+  if (!l.moments.empty()) transfer_moments(l.moments, c.out_alpha, c.out_beta);
+  return l;
+}
+
+/// Square roots of squared scalings u (2r entries) into out_alpha, out_beta.
+void set_squares(io::Case& c, const Vector<double>& u) {
+  const Index r = u.size() / 2;
+  c.out_alpha = u.head(r).cwiseSqrt();
+  c.out_beta = u.tail(r).cwiseSqrt();
+}
 
 Matrix<double> rounded(const Matrix<double>& x, dtype t) {
   Matrix<double> y(x.rows(), x.cols());
@@ -313,6 +348,209 @@ std::vector<Spec> small_suite() {
   return s;
 }
 
+/// verdict/: the classes the optimality verdict must get right (docs/validating.md,
+/// "Verdicts"): wrong steps that must fail, correct steps that must pass
+/// (precision carried by the data, algebraically equivalent formulas,
+/// ill-conditioned layers), and undecidable ones that must be inconclusive.
+std::vector<Spec> verdict_suite() {
+  std::vector<Spec> s;
+  const auto random_spec = [](const std::string& name, const std::string& what, const char* branch, Index m, Index n,
+                              Index r, std::uint64_t seed, dtype in, dtype out) {
+    Spec sp;
+    sp.name = "verdict/" + name;
+    sp.description = what;
+    sp.expect_branch = branch;
+    sp.g_rank = std::string(branch) == "scalar" ? 1 : 0;
+    sp.c = random_case(m, n, r, seed, 1.0, 1, sp.g_rank);
+    sp.in = in;
+    sp.out = out;
+    return sp;
+  };
+  // The long property run's ill-conditioned layer (tests/unit/test_range.cpp,
+  // the hybrid guard): m 4, n 1, r 2, |A| 1e-30 with cond(A) 1e8, |B| 1e10.
+  io::Case guard;
+  guard.input.A = mat(4, 2, {2.8793852906503111e-31, -3.6614002947874924e-39, 6.9854966484189887e-31,
+                             -1.4632948446549889e-38, -8.6765620203624966e-31, 7.1159775495249209e-39,
+                             -3.3261092001213828e-31, -9.5954580813787424e-40});
+  guard.input.B = mat(1, 2, {-7428648714.4490261, 20113410962.722736});
+  guard.input.grad_A = mat(4, 2, {-78577280216888.422, 212751630893684.09, 240899256904055.62, -652245911871088.38,
+                                  -134581142081322.05, 364384684559010.75, 227091883904529.56, -614861809037566.88});
+  guard.input.grad_B = mat(1, 2, {-2.5158221641992931e-26, 5.9404410555300378e-34});
+  guard.bound.L = 4;
+  guard.bound.lr = 0.05;
+
+  {
+    Spec sp = random_spec("kappa_halved_fails", "squared scalings half the optimum's (kappa off by 2): 25% less decrease",
+                          "column", 24, 20, 3, 11, dtype::f64, dtype::f64);
+    sp.apply = [](io::Case& c, const tools::Optima& o) { set_squares(c, o.column / 2); };
+    sp.must_fail = {"optimality"};
+    s.push_back(sp);
+  }
+  {
+    Spec sp;
+    sp.name = "verdict/bound_increase_fails";
+    sp.description = "ill-conditioned layer, a column scaling that increases the loss bound";
+    sp.c = guard;
+    sp.apply = [](io::Case& c, const tools::Optima& o) {
+      Vector<double> u = 3 * o.scalar;
+      u(0) *= 1.25;  // column-shaped
+      set_squares(c, u);
+    };
+    sp.must_fail = {"optimality"};
+    s.push_back(sp);
+  }
+  {
+    Spec sp;
+    sp.name = "verdict/column_below_scalar_fails";
+    sp.description = "ill-conditioned layer, a column scaling with about half of Theorem 3's decrease";
+    sp.c = guard;
+    sp.apply = [](io::Case& c, const tools::Optima& o) {
+      Vector<double> u = (1 - std::sqrt(0.5)) * o.scalar;  // 2t - t^2 = 1/2
+      u(1) *= 1.01;
+      set_squares(c, u);
+    };
+    sp.must_fail = {"optimality"};
+    s.push_back(sp);
+  }
+  {
+    Spec sp = random_spec("better_than_paper_fails",
+                          "no v >= 0: the best non-negative column scaling applied where the paper falls back to "
+                          "Theorem 3 (fails the paper rule)",
+                          "scalar", 24, 20, 3, 111, dtype::f64, dtype::f64);
+    sp.apply = [](io::Case& c, const tools::Optima& o) { set_squares(c, o.nonnegative); };
+    sp.must_fail = {"optimality"};
+    s.push_back(sp);
+    sp.name = "verdict/better_than_paper_bound_rule_passes";
+    sp.description = "the same step judged with --rule bound: the best non-negative column scaling passes";
+    sp.must_fail.clear();
+    sp.verify_args = {"--rule", "bound"};
+    s.push_back(sp);
+  }
+  {
+    Spec sp = random_spec("scalar_q_from_grad_A_passes",
+                          "Theorem 3 with q = ||A^T grad_A||^2 on F32 gradients that are not exactly of one G",
+                          "scalar", 32, 24, 4, 131, dtype::f32, dtype::f32);
+    sp.c.mode = scaling_mode::scalar_only;
+    sp.expect_branch = "scalar";
+    sp.apply = [](io::Case& c, const tools::Optima&) {
+      const Matrix<double>&A = c.input.A, &B = c.input.B, &gA = c.input.grad_A, &gB = c.input.grad_B;
+      const double p = ((A.transpose() * A) * (gB.transpose() * gB)).trace();
+      const double ss = ((B.transpose() * B) * (gA.transpose() * gA)).trace();
+      const double q = (A.transpose() * gA).squaredNorm();
+      const ScalarSquares<double> sq = solve_scalar_system(p, q, ss, gB.squaredNorm(), gA.squaredNorm(),
+                                                           c.bound.kappa(), 16 * 0x1p-52);
+      Vector<double> u(2 * c.r);
+      u.head(c.r).setConstant(sq.a);
+      u.tail(c.r).setConstant(sq.b);
+      set_squares(c, u);
+    };
+    s.push_back(sp);
+  }
+  {
+    Spec sp = random_spec("bf16_model_as_f32_passes", "a bf16 model dumped as F32: bf16 values in F32 tensors",
+                          "column", 32, 24, 4, 51, dtype::bf16, dtype::bf16);
+    sp.stored_in = sp.stored_out = dtype::f32;
+    sp.metadata["scalora.compute_dtype"] = "";  // inferred: F32
+    s.push_back(sp);
+  }
+  {
+    Spec sp = random_spec("f32_step_as_f64_passes", "a step computed in F32 (the library in float) stored as F64",
+                          "column", 32, 24, 4, 31, dtype::f32, dtype::f32);
+    sp.stored_in = sp.stored_out = dtype::f64;
+    sp.metadata["scalora.compute_dtype"] = "F32";
+    sp.implementation = [](io::Case& c) {
+      Layer<float> l;
+      for (const auto& [name, part] : io::layer_parts(l)) {
+        const Matrix<double>* from = nullptr;
+        for (const auto& [n2, p2] : io::layer_parts(c.input))
+          if (std::string(n2) == name) from = p2;
+        *part = from->cast<float>();
+      }
+      // Steps 2-8 with every computation in float (the library's scalora_step
+      // accumulates float inputs in double).
+      const ScalingSystem<float> sys =
+          scaling_system<Matrix<float>, Matrix<float>, Matrix<float>, Matrix<float>, float>(l.A, l.B, l.grad_A, l.grad_B);
+      const float kappa = float(c.bound.L) * float(c.bound.lr) * float(c.bound.lora_scale) * float(c.bound.lora_scale);
+      struct {
+        Scaling<float> scaling;
+      } res{optimal_scaling(sys, kappa, ScalingTolerances<float>::defaults(c.r, c.m, c.n))};
+      if (l.W_pt.size() != 0) resplit(l.W_pt, l.A, l.B, res.scaling.alpha, res.scaling.beta, float(c.bound.lora_scale));
+      rescale_factors(l.A, l.B, res.scaling.alpha, res.scaling.beta);
+      rescale_gradients(l.grad_A, l.grad_B, res.scaling.alpha, res.scaling.beta);
+      transfer_moments(l.moments, res.scaling.alpha, res.scaling.beta);
+      c.out_alpha = res.scaling.alpha.cast<double>();
+      c.out_beta = res.scaling.beta.cast<double>();
+      for (const auto& [name, part] : io::layer_parts(c.output))
+        for (const auto& [n2, p2] : io::layer_parts(l))
+          if (std::string(n2) == name) *part = p2->cast<double>();
+    };
+    s.push_back(sp);
+  }
+  {
+    Spec sp = random_spec("f16_subnormal_moments_passes", "F16 second moments in F16's subnormal range, correctly rounded",
+                          "column", 16, 12, 2, 91, dtype::f16, dtype::f16);
+    sp.c.input.moments.exp_avg_sq_A *= 1e-4;
+    sp.c.input.moments.exp_avg_sq_B *= 1e-4;
+    s.push_back(sp);
+  }
+  {
+    Spec sp;
+    sp.name = "verdict/library_ill_conditioned_passes";
+    sp.description = "the library's own double step on the ill-conditioned layer (the guard falls back to Theorem 3)";
+    sp.c = guard;
+    sp.implementation = [](io::Case& c) {
+      Layer<double> l = c.input;
+      StepOptions<double> so;
+      so.bound = c.bound;
+      const StepResult<double> res = scalora_step(l, so);
+      c.out_alpha = res.scaling.alpha;
+      c.out_beta = res.scaling.beta;
+      c.output = l;
+    };
+    s.push_back(sp);
+  }
+  {
+    Spec sp;
+    sp.name = "verdict/library_near_collinear_passes";
+    sp.description = "the library's own double step, A's columns collinear to 1e-9 (M ill-conditioned)";
+    Matrix<double> A = gaussian_matrix(12, 3, 901) / std::sqrt(12.0);
+    for (Index j = 1; j < 3; ++j) A.col(j) = A.col(0) + 1e-9 * gaussian_matrix(12, 1, 902 + std::uint64_t(j));
+    sp.c = from_gradient(A, gaussian_matrix(10, 3, 905) / std::sqrt(10.0),
+                         gaussian_matrix(12, 10, 906) / std::sqrt(10.0), 4.0, 0.05);
+    with_state(sp.c, 907);
+    sp.implementation = [](io::Case& c) {
+      Layer<double> l = c.input;
+      StepOptions<double> so;
+      so.bound = c.bound;
+      const StepResult<double> res = scalora_step(l, so);
+      c.out_alpha = res.scaling.alpha;
+      c.out_beta = res.scaling.beta;
+      c.output = l;
+    };
+    s.push_back(sp);
+  }
+  {
+    Spec sp = random_spec("bf16_compute_inconclusive",
+                          "M computed in BF16 at m = n = 512: the budget exceeds 1/4 of the optimum's decrease",
+                          "column", 512, 512, 4, 1201, dtype::f32, dtype::f32);
+    sp.metadata["scalora.compute_dtype"] = "BF16";
+    sp.expect = "inconclusive";
+    s.push_back(sp);
+  }
+  {
+    Spec sp;
+    sp.name = "verdict/near_tie_certified_only_inconclusive";
+    sp.description = "v = (0, 1/2) exactly: the certified enclosure straddles 0; --certified-only cannot decide";
+    sp.c = from_gradient(mat(2, 1, {1, 0}), mat(2, 1, {1, 1}), mat(2, 2, {1, 1, 0, 1}), 1.0, 1.0);
+    with_state(sp.c, 7);
+    sp.expect_branch = "column";
+    sp.verify_args = {"--certified-only"};
+    sp.expect = "inconclusive";
+    s.push_back(sp);
+  }
+  return s;
+}
+
 std::vector<Spec> large_suite() {
   std::vector<Spec> s;
   for (const auto& [m, n] : {std::pair<Index, Index>{4096, 4096}, {4096, 14336}}) {
@@ -329,9 +567,10 @@ std::vector<Spec> large_suite() {
 
 std::vector<io::Tensor> tensors_of(const Spec& sp, const io::Case& c) {
   std::vector<io::Tensor> ts;
+  const dtype in = sp.stored_in.value_or(sp.in), out = sp.stored_out.value_or(sp.out);
   for (const auto& [name, part] : io::layer_parts(c.input))
-    if (part->size()) ts.push_back(io::from_matrix(name, *part, sp.in));
-  if (c.G.size()) ts.push_back(io::from_matrix("G", c.G, sp.in));
+    if (part->size()) ts.push_back(io::from_matrix(name, *part, in));
+  if (c.G.size()) ts.push_back(io::from_matrix("G", c.G, in));
   ts.push_back(io::from_scalar("L", c.bound.L, dtype::f64));
   ts.push_back(io::from_scalar("lr", c.bound.lr, dtype::f64));
   if (c.bound.lora_scale != 1) ts.push_back(io::from_scalar("lora_scale", c.bound.lora_scale, dtype::f64));
@@ -339,7 +578,7 @@ std::vector<io::Tensor> tensors_of(const Spec& sp, const io::Case& c) {
     const std::string n = name;
     if (part->size() == 0 || n == "grad_A" || n == "grad_B") continue;
     if (!sp.factors && (n == "A" || n == "B")) continue;
-    ts.push_back(io::from_matrix("out." + n, *part, sp.out));
+    ts.push_back(io::from_matrix("out." + n, sp.stored_out ? rounded(*part, sp.out) : *part, out));
   }
   if (sp.scalings)
     for (const auto& [name, v] : {std::pair<const char*, const Vector<double>*>{"out.alpha", &c.out_alpha},
@@ -392,6 +631,11 @@ nlohmann::json write(Spec sp, const fs::path& dir) {
     c.output.moments.exp_avg_A = -c.output.moments.exp_avg_A;
     c.output.moments.exp_avg_B = -c.output.moments.exp_avg_B;
   }
+  if (sp.apply) {
+    sp.apply(c, tools::optima(c));
+    c.output = outputs_for(c);
+  }
+  if (sp.implementation) sp.implementation(c);
   if (sp.corrupt) sp.corrupt(c);
   c.output.grad_A.resize(0, 0);
   c.output.grad_B.resize(0, 0);
@@ -399,6 +643,10 @@ nlohmann::json write(Spec sp, const fs::path& dir) {
   std::map<std::string, std::string> meta = {{"generator", std::string("scalora-vectors ") + version_string},
                                              {"scalora.compute_dtype", "F64"}};
   if (c.mode == scaling_mode::scalar_only) meta["scalora.mode"] = "scalar";
+  for (const auto& [k, v] : sp.metadata) {
+    if (v.empty()) meta.erase(k);
+    else meta[k] = v;
+  }
 
   nlohmann::json e;
   fs::path file = dir / sp.name;
@@ -425,12 +673,18 @@ nlohmann::json write(Spec sp, const fs::path& dir) {
   e["n"] = c.n;
   e["r"] = c.r;
   e["lora_scale"] = c.bound.lora_scale;
-  e["dtypes"] = {{"inputs", io::safetensors_name(sp.in)}, {"outputs", io::safetensors_name(sp.out)},
+  e["dtypes"] = {{"inputs", io::safetensors_name(sp.stored_in.value_or(sp.in))},
+                 {"outputs", io::safetensors_name(sp.stored_out.value_or(sp.out))},
                  {"scalings", "F64"}};
-  e["compute_dtype"] = sp.container == "safetensors" ? "F64 (metadata)" : "default";
+  if (sp.stored_in) e["dtypes"]["input_values"] = io::safetensors_name(sp.in);
+  if (sp.stored_out) e["dtypes"]["output_values"] = io::safetensors_name(sp.out);
+  e["compute_dtype"] = sp.container == "safetensors" && meta.count("scalora.compute_dtype")
+                           ? meta.at("scalora.compute_dtype") + " (metadata)"
+                           : "default";
   for (const io::Tensor& t : ts) e["tensors"].push_back(t.name);
-  e["expect"] = sp.must_fail.empty() ? "pass" : "fail";
+  e["expect"] = !sp.expect.empty() ? sp.expect : sp.must_fail.empty() ? "pass" : "fail";
   e["must_fail"] = sp.must_fail;
+  e["verify_args"] = sp.verify_args;
   e["alpha"] = std::vector<double>(c.out_alpha.data(), c.out_alpha.data() + c.out_alpha.size());
   e["beta"] = std::vector<double>(c.out_beta.data(), c.out_beta.data() + c.out_beta.size());
   std::printf("  %-34s %-7s %-28s %s\n", sp.name.c_str(), to_string(ref.applied), ref.kind.c_str(),
@@ -462,6 +716,7 @@ int run(int argc, char** argv) {
   }
   fs::create_directories(dir);
   std::vector<Spec> specs = small_suite();
+  for (Spec& sp : verdict_suite()) specs.push_back(std::move(sp));
   if (large)
     for (Spec& sp : large_suite()) specs.push_back(std::move(sp));
   nlohmann::json manifest;

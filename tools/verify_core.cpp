@@ -10,6 +10,16 @@ reference::Verdict verify(const io::Case& c, const reference::VerifyOptions& o) 
   return reference::verify_case(c, o);
 }
 
+Optima optima(const io::Case& c) {
+  reference::ScalingProblem P(c.input.A, c.input.B, c.input.grad_A, c.input.grad_B, c.bound);
+  Optima o;
+  o.column = P.column().optimum.u;
+  o.column_feasible = P.column().feasible;
+  o.scalar = P.scalar().optimum.u;
+  o.nonnegative = P.nonnegative_optimum().u;
+  return o;
+}
+
 reference::ReferenceOutputs expected_outputs(const io::Case& c) {
   return reference::reference_outputs<reference::mp50>(c);
 }

@@ -104,13 +104,20 @@ TEST_CASE("a merge column with c_k != 0 but B_k = 0 adds exact zeros to W_pt") {
   CHECK(l.W_pt == W0);
 }
 
-TEST_CASE("the hybrid guard: a column scaling that predicts a bound increase is a failed solve, Theorem 3 applies") {
-  // core/hybrid_rule.hpp: a solution of M v = lambda predicts lr kappa u^T M u / 2 >= 0.
-  CHECK(column_decrease_admissible(3.0e8));
-  CHECK(column_decrease_admissible(0.0));
-  CHECK_FALSE(column_decrease_admissible(-std::numeric_limits<double>::denorm_min()));
-  CHECK_FALSE(column_decrease_admissible(-4.4e17));
-  CHECK_FALSE(column_decrease_admissible(std::nan("")));
+TEST_CASE("the hybrid guard: a column scaling below Theorem 3's decrease beyond rounding is a failed solve") {
+  // core/hybrid_rule.hpp: Theorem 5's optimum is at least Theorem 3's.
+  CHECK(column_decrease_admissible(3.0e8, 2.0e8, 0.0));
+  CHECK(column_decrease_admissible(2.0e8, 2.0e8, 0.0));
+  CHECK(column_decrease_admissible(2.0e8 - 1, 2.0e8, 1.0));      // within the rounding
+  CHECK_FALSE(column_decrease_admissible(2.0e8 - 2, 2.0e8, 1.0));  // beyond it
+  CHECK_FALSE(column_decrease_admissible(0.45 * 3.0e8, 3.0e8, 1e-8));  // 45% of the scalar decrease
+  CHECK_FALSE(column_decrease_admissible(-4.4e17, 3.0e8, 0.0));
+  CHECK_FALSE(column_decrease_admissible(std::nan(""), 3.0e8, 0.0));
+  // The rounding bound of a decrease is gamma_{2 n2 + 8} (|lambda|^T |u| + kappa |u|^T |M| |u| / 2).
+  const double M[4] = {2, -1, -1, 3}, lambda[2] = {1, -1}, u[2] = {0.5, 2};
+  const double expected = (1 * 0.5 + 1 * 2 + 1.0 / 2 * (2 * 0.25 + 2 * 1 * 0.5 * 2 + 3 * 4)) * 12 * 0x1p-53;
+  CHECK(decrease_per_lr_rounding(2, M, lambda, u, 1.0) >= expected);
+  CHECK(decrease_per_lr_rounding(2, M, lambda, u, 1.0) <= 1.02 * expected);
 
   // The case of the long property run (kernel_properties.cu; shrunk by
   // RapidCheck): m 4, n 1, r 2, |A| 1e-30 with cond(A) 1e8, |B| 1e10, G of

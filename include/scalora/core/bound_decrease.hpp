@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "scalora/config.hpp"
+#include "scalora/core/scalar_traits.hpp"
 
 namespace scalora {
 
@@ -32,6 +33,32 @@ SCALORA_HD T decrease_per_lr(int n2, const T* M, const T* lambda, const T* u, co
     wmw += wa * mw;
   }
   return t * (lw - kappa * t * wmw / T(2));
+}
+
+/// A bound on the rounding error of decrease_per_lr() in T: the sum of n2 + 1
+/// products of lambda^T w and of n2 (n2 + 1) products of w^T M w, each term
+/// rounded at most 2 n2 + 8 times (Higham 3.1, gamma_{2 n2 + 8} of T):
+///   gamma_{2 n2 + 8} (|lambda|^T |u| + kappa |u|^T |M| |u| / 2).
+/// Used by the hybrid rule's guard (core/hybrid_rule.hpp) to compare two
+/// computed decreases within their rounding.
+template <class T>
+SCALORA_HD T decrease_per_lr_rounding(int n2, const T* M, const T* lambda, const T* u, const T& kappa) {
+  using std::abs;
+  T t = T(0);
+  for (int a = 0; a < n2; ++a) t = abs(u[a]) > t ? T(abs(u[a])) : t;
+  if (!(t > T(0))) return T(0);
+  if (!(t - t == T(0))) return t;  // +Inf
+  T lw = T(0), wmw = T(0);
+  for (int a = 0; a < n2; ++a) {
+    const T wa = abs(u[a]) / t;
+    lw += abs(lambda[a]) * wa;
+    T mw = T(0);
+    for (int c = 0; c < n2; ++c) mw += abs(M[a + c * n2]) * (abs(u[c]) / t);
+    wmw += wa * mw;
+  }
+  const T k = T(2 * n2 + 8) * scalar_traits<T>::epsilon() / T(2);
+  const T gamma = k / (T(1) - k) * T(1.01);
+  return gamma * t * (lw + kappa * t * wmw / T(2));
 }
 
 }  // namespace scalora

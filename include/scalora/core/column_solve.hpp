@@ -49,9 +49,10 @@ struct ColumnTolerances {
   /// Pivoted Cholesky of the equilibrated M stops at pivots <= rank: the
   /// a-priori error of computing M (below it a direction of M is not known).
   T rank;
-  /// v_i sqrt(M_ii) >= -nonnegative * cond * max_j |v_j| sqrt(M_jj) counts as >= 0, with
-  /// cond = (first pivot / last pivot) of the factorisation, an estimate of the
-  /// condition number of the equilibrated M (the solve's error grows with it).
+  /// v_i sqrt(M_ii) >= -min(1/16, nonnegative * cond) * max_j |v_j| sqrt(M_jj) counts
+  /// as >= 0, with cond = (first pivot / last pivot) of the factorisation, an
+  /// estimate of the condition number of the equilibrated M (the solve's error
+  /// grows with it).
   T nonnegative;
   T nnls;          ///< dual tolerance of the NNLS inside the least-distance step
   T infeasible;    ///< LDP residual^2 <= infeasible declares {v >= 0} empty
@@ -145,7 +146,11 @@ SCALORA_HD ColumnSolveInfo<T> solve_column_system(int n, const T* m, int ldm, co
   const int k = detail::pivoted_cholesky(n, a, n, perm, tol.rank);
   info.rank = k;
   if (k > 0) info.condition = (a[0] / at(a, n, k - 1, k - 1)) * (a[0] / at(a, n, k - 1, k - 1));
-  const T nonneg_tol = tol.nonnegative * detail::max_of(T(1), info.condition);
+  // The clamp tolerance grows with the condition estimate, capped at 1/16: an
+  // entry below -1/16 of the largest is never rounding (tiny shapes in float
+  // reached tau > 1 uncapped). Past the cap the solve is unreliable anyway and
+  // the hybrid guard compares the result with Theorem 3's (core/hybrid_rule.hpp).
+  const T nonneg_tol = detail::min_of(T(1) / T(16), T(tol.nonnegative * detail::max_of(T(1), info.condition)));
 
   // Particular solution, w_F = 0, v_p = D w. With D M D = F F^T (F = [L11; L21],
   // rows permuted): the least-squares solution of F F^T w = D lambda, i.e.

@@ -1,34 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
 // The hybrid rule's guard (spec section 5, algorithm step 4; decision D4).
 //
-// At a solution v >= 0 of M v = lambda (u = v / kappa) the predicted decrease
-// of the bound is lr lambda^T u / 2 = lr kappa u^T M u / 2 >= 0, since M is
-// positive semidefinite (linalg/optimal_scaling.hpp, bound_decrease). A
-// computed column scaling that predicts a negative decrease, an increase of the
-// bound, has therefore not solved the system (on an ill-conditioned singular M
-// the least-distance step can return a point that is non-negative but far from
-// M v = lambda): it is rejected and Theorem 3's scaling, whose decrease is
-// >= 0 as well, is applied. The applied step never predicts a bound increase.
+// Theorem 5's optimum over column scalings is at least Theorem 3's over scalar
+// ones (every scalar scaling is a column scaling). A computed column scaling
+// whose computed decrease of the bound falls below the computed scalar
+// scaling's by more than the rounding of evaluating the two has therefore not
+// solved the system (an ill-conditioned M, a least-distance step far from
+// M v = lambda, or a clamp of a far-negative v_i): it is rejected and Theorem
+// 3's scaling is applied. The applied step never predicts less decrease than
+// Theorem 3's beyond that rounding, which is what scalora-verify's optimality
+// verdict holds every step to (reference/judgement.hpp: the guard's two
+// evaluations enter its budget as 2 Phi).
 //
-// Found by the long property run (tests/property/kernel_properties.cu, case
-// {m 4, n 1, r 2, |A| 1e-30, cond(A) 1e8, |B| 1e10, |G| 1e5}: the exact
-// decision is scalar, the computed "column" scaling predicted -4.4e17 against
-// the scalar scaling's +3.0e8). A test against the scalar decrease itself
-// (column >= scalar, which Theorem 5 also implies) is not used: a correct
-// column solve on an ill-conditioned M may fall short of it by its optimality
-// gap (1e-7 relative at cond(A) = 1e8 in the same run), which the budgets of
-// docs/numerics.md allow. Checked by tests/unit/test_range.cpp.
+// History: the first guard only rejected a predicted increase (decrease < 0);
+// a column scaling keeping 45% of the scalar decrease passed it on small
+// ill-conditioned layers. Checked by tests/unit/test_range.cpp ("the hybrid
+// guard") and by the property that the library's and the kernels' steps never
+// fail scalora-verify's judgement (tests/property/kernel_properties.cu,
+// tests/unit/test_library_verdict.cpp).
 #pragma once
 
 #include "scalora/config.hpp"
 
 namespace scalora {
 
-/// True when a computed column scaling may be applied: its predicted bound
-/// decrease is >= 0 (false for NaN).
+/// True when a computed column scaling may be applied: its computed decrease
+/// is at least the scalar scaling's minus `rounding` (the sum of the two
+/// decreases' rounding bounds, core/bound_decrease.hpp); false for NaN.
 template <class T>
-SCALORA_HD bool column_decrease_admissible(const T& column_decrease) {
-  return column_decrease >= T(0);
+SCALORA_HD bool column_decrease_admissible(const T& column_decrease, const T& scalar_decrease, const T& rounding) {
+  return column_decrease >= scalar_decrease - rounding;
 }
 
 }  // namespace scalora

@@ -91,18 +91,32 @@ template <class T>
 T decrease_per_lr(const ScalingSystem<T>& sys, const Vector<T>& u, const T& kappa) {
   return scalora::decrease_per_lr(int(2 * sys.r), sys.M.data(), sys.lambda.data(), u.data(), kappa);
 }
+/// The rounding bound of decrease_per_lr (core/bound_decrease.hpp).
+template <class T>
+T decrease_per_lr_rounding(const ScalingSystem<T>& sys, const Vector<T>& u, const T& kappa) {
+  return scalora::decrease_per_lr_rounding(int(2 * sys.r), sys.M.data(), sys.lambda.data(), u.data(), kappa);
+}
+/// The hybrid guard (core/hybrid_rule.hpp) for two computed scalings.
+template <class T>
+bool column_admissible(const ScalingSystem<T>& sys, const Vector<T>& u_column, const Vector<T>& u_scalar,
+                       const T& kappa) {
+  return column_decrease_admissible(decrease_per_lr(sys, u_column, kappa), decrease_per_lr(sys, u_scalar, kappa),
+                                    T(decrease_per_lr_rounding(sys, u_column, kappa) +
+                                      decrease_per_lr_rounding(sys, u_scalar, kappa)));
+}
 }  // namespace detail
 
 /// The hybrid rule of the algorithm (step 4): column scaling when feasible and
-/// admitted by the guard (core/hybrid_rule.hpp: it predicts no bound increase),
-/// else scalar scaling. mode = scalar_only skips Theorem 5.
+/// admitted by the guard (core/hybrid_rule.hpp: its decrease is not below the
+/// scalar scaling's beyond rounding), else scalar scaling. mode = scalar_only
+/// skips Theorem 5.
 template <class T>
 Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const ScalingTolerances<T>& tol,
                            scaling_mode mode = scaling_mode::hybrid) {
   Scaling<T> sca = scalar_scaling(sys, kappa, tol);
   if (mode == scaling_mode::hybrid) {
     Scaling<T> col = column_scaling(sys, kappa, tol);
-    if (col.column.feasible() && column_decrease_admissible(detail::decrease_per_lr(sys, col.u, kappa))) return col;
+    if (col.column.feasible() && detail::column_admissible(sys, col.u, sca.u, kappa)) return col;
     sca.column = col.column;
   }
   return sca;

@@ -154,7 +154,7 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   if (options.mode == scaling_mode::hybrid) {
     const Scaling<T> column = column_scaling(sys, kappa, tol);
     if (column.column.feasible()) out.column_bound_decrease = bound_decrease(sys, column.u, options.bound);
-    out.status.column_rejected = column.column.feasible() && !column_decrease_admissible(out.column_bound_decrease);
+    out.status.column_rejected = column.column.feasible() && !detail::column_admissible(sys, column.u, scalar.u, kappa);
     if (column.column.feasible() && !out.status.column_rejected) {
       out.scaling = column;
     } else {

@@ -311,9 +311,16 @@ struct solve_layer {
       if (info.feasible()) {
         for (int a = 0; a < n2; ++a) u[a] = v[a] / kappa;
         out.column_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
-        // The guard (core/hybrid_rule.hpp): a column scaling that predicts a
-        // bound increase has not solved M v = lambda.
-        out.column_rejected = !column_decrease_admissible(out.column_bound_decrease);
+        // The guard (core/hybrid_rule.hpp): a column scaling whose decrease is
+        // below the scalar scaling's beyond rounding has not solved M v = lambda.
+        double rounding = decrease_per_lr_rounding(n2, M, lambda, u, kappa);
+        for (int k = 0; k < r; ++k) {
+          v[k] = sc.a;  // v is free again: the scalar squares, for the rounding bound
+          v[r + k] = sc.b;
+        }
+        rounding += decrease_per_lr_rounding(n2, M, lambda, v, kappa);
+        out.column_rejected = !column_decrease_admissible(out.column_bound_decrease, out.scalar_bound_decrease,
+                                                          cfg.lr * rounding);
         column = !out.column_rejected;
         out.clamped = column && info.clamped;
       }

@@ -244,6 +244,12 @@ inline ScalingJudgement judge_scaling(ScalingProblem& P, const Vector<double>& u
 
   // M's smallest eigenvalue on its range (equilibrated), for G_res and resolvability.
   const ColumnFacts& col = P.column();
+  if (mode == scaling_mode::hybrid && rule == scaling_rule::paper && col.by == decided_by::undecided) {
+    J.status = verdict_status::inconclusive;
+    J.reason = "Theorem 5's condition (v >= 0) could not be decided by its enclosure and the exact path is disabled";
+    J.decisions.emplace_back("Theorem 5 condition (v >= 0)", col.by);
+    return J;
+  }
   {
     const std::vector<Index>& act = bi.active;
     const certified::EnclosedMatrix Ma = certified::restrict(cs.Mh, act);
