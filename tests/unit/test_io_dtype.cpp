@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // dtype conversions bit for bit: exhaustive F16/BF16 decode->encode, encode against a
-// brute-force nearest-value reference, F32 encode against the hardware conversion.
+// brute-force nearest-value reference, F32 encode against the hardware conversion; the
+// dtype table (floating, integer, bool).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,7 +9,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "scalora/io/dtype.hpp"
@@ -219,13 +222,61 @@ TEST_CASE("dtype names, sizes and element codecs") {
   CHECK(element_size(dtype::f32) == 4);
   CHECK(element_size(dtype::bf16) == 2);
   CHECK(element_size(dtype::f16) == 2);
-  CHECK(!dtype_from_safetensors_name("I64"));
+  CHECK(!dtype_from_safetensors_name("F8_E4M3"));
+  CHECK(!dtype_from_safetensors_name("C64"));
   CHECK(!dtype_from_safetensors_name("f32"));
+  CHECK(!dtype_from_safetensors_name("i64"));
   CHECK(numpy_descr(dtype::bf16) == nullptr);
   CHECK(dtype_from_numpy_descr("<f2")->type == dtype::f16);
   CHECK(dtype_from_numpy_descr(">f8")->big_endian);
   CHECK(!dtype_from_numpy_descr("<f8")->big_endian);
-  CHECK(!dtype_from_numpy_descr("<i4"));
   CHECK(!dtype_from_numpy_descr("|f1"));
+  CHECK(!dtype_from_numpy_descr("|f8"));
   CHECK(!dtype_from_numpy_descr("<f16"));
+}
+
+TEST_CASE("dtype table: BOOL and the integer dtypes by safetensors name and numpy descr, not floating") {
+  struct Row {
+    dtype type;
+    const char* safetensors;
+    const char* numpy;
+    std::size_t size;
+  };
+  const Row rows[] = {{dtype::boolean, "BOOL", "|b1", 1}, {dtype::u8, "U8", "|u1", 1},   {dtype::i8, "I8", "|i1", 1},
+                      {dtype::u16, "U16", "<u2", 2},      {dtype::i16, "I16", "<i2", 2}, {dtype::u32, "U32", "<u4", 4},
+                      {dtype::i32, "I32", "<i4", 4},      {dtype::u64, "U64", "<u8", 8}, {dtype::i64, "I64", "<i8", 8}};
+  for (const Row& r : rows) {
+    CAPTURE(r.safetensors);
+    CHECK_FALSE(is_floating(r.type));
+    CHECK(is_valid(r.type));
+    CHECK(element_size(r.type) == r.size);
+    CHECK(std::string(safetensors_name(r.type)) == r.safetensors);
+    CHECK(dtype_from_safetensors_name(r.safetensors) == r.type);
+    CHECK(std::string(numpy_descr(r.type)) == r.numpy);
+    const auto little = dtype_from_numpy_descr(r.numpy);
+    REQUIRE(little);
+    CHECK(little->type == r.type);
+    CHECK_FALSE(little->big_endian);
+    std::string big = r.numpy;
+    big[0] = '>';
+    REQUIRE(dtype_from_numpy_descr(big));
+    CHECK(dtype_from_numpy_descr(big)->type == r.type);
+    CHECK(dtype_from_numpy_descr(big)->big_endian == (r.size > 1));  // one byte has no order
+    std::string bar = r.numpy;
+    bar[0] = '|';
+    CHECK(bool(dtype_from_numpy_descr(bar)) == (r.size == 1));  // '|' only where order does not apply
+    // values are not decoded: the accessors of Tensor refuse these dtypes first
+    const unsigned char seven[8] = {7};
+    CHECK(std::isnan(decode_element(r.type, seven)));
+  }
+  for (dtype t : {dtype::f64, dtype::f32, dtype::bf16, dtype::f16}) CHECK(is_floating(t));
+  CHECK(std::size(kDtypes) == 13);
+  for (dtype t : kDtypes) CHECK(dtype_from_safetensors_name(safetensors_name(t)) == t);
+  CHECK(!dtype_from_numpy_descr("<b2"));
+  CHECK(!dtype_from_numpy_descr("<u3"));
+  CHECK(!dtype_from_numpy_descr("<c8"));
+  CHECK(!dtype_from_numpy_descr("|i8"));
+  CHECK(!dtype_from_numpy_descr("<i16"));
+  CHECK(dtype_names(safetensors_name) == "F64, F32, BF16, F16, BOOL, U8, I8, U16, I16, U32, I32, U64, I64");
+  CHECK(dtype_names(numpy_descr) == "<f8, <f4, <f2, |b1, |u1, |i1, <u2, <i2, <u4, <i4, <u8, <i8");
 }
