@@ -211,6 +211,7 @@ TEST_CASE("case file: unknown names of any dtype are ignored and listed") {
     const Case c = read_case(dir.file(name));
     CHECK(c.ignored == std::vector<std::string>{"step", "mask", "token_ids"});
     CHECK_FALSE(c.has("step"));
+    CHECK(c.value_dtypes.count("step") == 0);
     CHECK(c.input.A == ramp(3, 2, -1));
   }
 }
@@ -239,6 +240,31 @@ TEST_CASE("case file: a name of the format stored as BOOL or an integer is not_f
   rejects(with(full_case(), raw("out.alpah", dtype::i64, {2})), io_problem::unknown_name, "out.alpah");
   // and a dtype name in the metadata must be a floating one
   rejects(full_case(), io_problem::bad_value, "__metadata__", {{"scalora.compute_dtype", "I64"}});
+}
+
+TEST_CASE("case file: value_dtypes, the precision the values carry, for every tensor used") {
+  std::vector<Tensor> ts = full_case();
+  Eigen::MatrixXd g = ramp(3, 2, 0);
+  g(1, 1) = double(0.1f);
+  ts = with(ts, from_matrix("grad_A", g, dtype::f64));  // F32 values stored as F64
+  Eigen::MatrixXd w = ramp(3, 2, 1);
+  w(0, 0) = 1 + std::ldexp(1.0, -10);
+  ts = with(ts, from_matrix("W_pt", w, dtype::f16));    // an F16-only value
+  ts = with(ts, from_scalar("L", 0.1, dtype::f64));
+  TensorFile f;
+  f.tensors = ts;
+  const Case c = case_from_tensors(f, "c");
+  CHECK(c.dtypes.at("grad_A") == dtype::f64);
+  CHECK(c.value_dtypes.at("grad_A") == dtype::f32);
+  CHECK(c.value_dtypes.at("A") == dtype::bf16);          // quarters, stored as F32
+  CHECK(c.value_dtypes.at("W_pt") == dtype::f16);
+  CHECK(c.value_dtypes.at("out.W_pt") == dtype::bf16);   // F64 container
+  CHECK(c.value_dtypes.at("L") == dtype::f64);
+  CHECK(c.value_dtypes.at("lr") == dtype::bf16);         // 0.125 as F32
+  CHECK(c.value_dtypes.at("out.alpha") == dtype::bf16);  // 1.5 as F64
+  CHECK(c.value_dtypes.at("out.beta") == dtype::bf16);
+  REQUIRE(c.value_dtypes.size() == c.dtypes.size());
+  for (const auto& [name, type] : c.dtypes) CHECK(c.value_dtypes.count(name) == 1);
 }
 
 TEST_CASE("case file: the committed fuzz corpus parses or fails as its file name says") {

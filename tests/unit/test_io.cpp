@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // scalora::io: Tensor helpers, round trips in every format and dtype, byte layouts of
 // Python's writers (hand-written and numpy-made fixtures), integer and bool tensors,
-// atomic writes.
+// value_dtype of tensors and matrices, atomic writes.
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -412,6 +412,7 @@ TEST_CASE("BOOL and integer tensors have no values: not_floating names the tenso
   message_of([&] { step.to_matrix<float>(); }, "step");
   message_of([&] { step.scalar_value(); }, "step");
   message_of([&] { step.value(0); }, "step");
+  message_of([&] { value_dtype(step); }, "step");
   step.type = dtype::boolean;
   step.data = {1};
   CHECK(message_of([&] { step.check_floating(); }, "step").find("BOOL") != std::string::npos);
@@ -419,6 +420,49 @@ TEST_CASE("BOOL and integer tensors have no values: not_floating names the tenso
   message_of([] { from_scalar("step", 7, dtype::i64); }, "step");
   message_of([] { from_matrix("ids", Eigen::MatrixXd::Ones(2, 2), dtype::u8); }, "ids");
   CHECK(std::string(to_string(io_problem::not_floating)) == "not_floating");
+}
+
+TEST_CASE("value_dtype of a tensor or a matrix: the floating dtype of largest epsilon holding every value") {
+  const auto column = [](std::initializer_list<double> values) {
+    Eigen::MatrixXd m(static_cast<Eigen::Index>(values.size()), 1);
+    Eigen::Index i = 0;
+    for (double v : values) m(i++, 0) = v;
+    return m;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  // BF16 values stored as F32 or F64 carry BF16 precision
+  const Eigen::MatrixXd bf = column({1, -0.5, 65536, 0, std::ldexp(3.0, -130), 1 + std::ldexp(1.0, -7)});
+  CHECK(value_dtype(bf) == dtype::bf16);
+  for (dtype t : {dtype::f32, dtype::f64}) CHECK(value_dtype(from_matrix("x", bf, t)) == dtype::bf16);
+  // F32 values stored as F64
+  const Eigen::MatrixXd f32 = column({double(0.1f), 1, double(std::numeric_limits<float>::denorm_min())});
+  CHECK(value_dtype(from_matrix("x", f32, dtype::f64)) == dtype::f32);
+  CHECK(value_dtype(from_matrix("x", f32, dtype::f32)) == dtype::f32);
+  CHECK(value_dtype(f32.cast<float>()) == dtype::f32);
+  // F16: 11 significant bits, subnormals; an F16 tensor whose values BF16 also holds is BF16
+  const Eigen::MatrixXd f16 = column({1 + std::ldexp(1.0, -10), std::ldexp(1023.0, -24), 65504, -2});
+  CHECK(value_dtype(f16) == dtype::f16);
+  for (dtype t : {dtype::f16, dtype::f32, dtype::f64}) CHECK(value_dtype(from_matrix("x", f16, t)) == dtype::f16);
+  CHECK(value_dtype(from_matrix("x", column({1, 2, 0.25}), dtype::f16)) == dtype::bf16);
+  // F16-only and BF16-only values together need F32; out of F16's range
+  CHECK(value_dtype(column({1 + std::ldexp(1.0, -10), 65536})) == dtype::f32);
+  CHECK(value_dtype(column({65520})) == dtype::f32);
+  CHECK(value_dtype(column({std::ldexp(1.0, -25), std::ldexp(1023.0, -24)})) == dtype::f32);
+  // F64 values
+  CHECK(value_dtype(from_matrix("x", column({0.5, 0.1}), dtype::f64)) == dtype::f64);
+  CHECK(value_dtype(column({0.1, 1 + std::ldexp(1.0, -10)})) == dtype::f64);
+  // NaN, inf and zeros constrain nothing; an empty tensor is BF16
+  CHECK(value_dtype(column({nan, inf, -inf, -0.0})) == dtype::bf16);
+  CHECK(value_dtype(from_matrix("x", column({nan, 1 + std::ldexp(1.0, -10)}), dtype::f16)) == dtype::f16);
+  CHECK(value_dtype(column({nan, 0.1})) == dtype::f64);
+  CHECK(value_dtype(ramp("x", dtype::f32, {0, 3})) == dtype::bf16);
+  CHECK(value_dtype(Eigen::MatrixXd(0, 0)) == dtype::bf16);
+  // any rank; a BF16 tensor is BF16
+  CHECK(value_dtype(ramp("x", dtype::f64, {2, 3, 4})) == dtype::bf16);  // k - 3.25 (k % 3): 2 fractional bits
+  CHECK(value_dtype(ramp("x", dtype::bf16, {2, 3, 4})) == dtype::bf16);
+  Tensor t = ramp("x", dtype::f64, {2, 3, 4});
+  encode_element(dtype::f64, 1.0 / 3, t.data.data() + 8 * 17);
+  CHECK(value_dtype(t) == dtype::f64);
 }
 
 TEST_CASE("npz files written by numpy.savez and numpy.savez_compressed (ZIP64 local headers)") {

@@ -46,6 +46,11 @@ struct Case {
   Vector<double> out_alpha, out_beta;  ///< r entries when given
   bool out_alpha_scalar = false, out_beta_scalar = false;  ///< given as one value
   std::map<std::string, dtype> dtypes;  ///< every tensor used, by its name in the file: its stored dtype
+  /// For every name in dtypes, value_dtype of its values: the floating dtype of largest
+  /// epsilon that holds each of them exactly (an F64 tensor of BF16 values is BF16;
+  /// never finer than the stored dtype). The precision the values carry, whatever the
+  /// container.
+  std::map<std::string, dtype> value_dtypes;
   std::map<std::string, std::string> metadata;  ///< safetensors "__metadata__"
   std::optional<dtype> compute_type;   ///< metadata "scalora.compute_dtype"
   scaling_mode mode = scaling_mode::hybrid;  ///< metadata "scalora.mode": "hybrid" or "scalar"
@@ -198,6 +203,7 @@ class CaseReader {
     if (!(v > 0) || !std::isfinite(v))
       fail(io_problem::bad_value, name, "must be finite and > 0, got " + std::to_string(v));
     c_.dtypes[name] = t->type;
+    c_.value_dtypes[name] = value_dtype(v);
     return v;
   }
   Matrix<double> to_matrix(const std::string& name) {
@@ -205,6 +211,7 @@ class CaseReader {
     if (!t) return {};
     c_.dtypes[name] = t->type;
     try {
+      c_.value_dtypes[name] = value_dtype(*t);
       return t->to_matrix<double>();
     } catch (const io_error& e) {
       throw io_error(e.problem(), c_.source, name, e.what());
@@ -227,6 +234,7 @@ class CaseReader {
     scalar = t->shape.empty() || (t->shape.size() == 1 && t->shape[0] == 1 && c_.r != 1);
     Vector<double> v(c_.r);
     for (Index i = 0; i < c_.r; ++i) v(i) = t->value(scalar ? 0 : i);
+    c_.value_dtypes[name] = value_dtype(*t);
     return v;
   }
   void read_metadata() {

@@ -21,7 +21,7 @@ namespace scalora::io {
 
 /// Element type; names as in safetensors ("F64", "I64", ...) and numpy ('<f8', '<i8', ...).
 /// The first four are the floating types (is_floating): only they have values
-/// (Tensor::to_matrix, the encoders). The others are carried as bytes.
+/// (Tensor::to_matrix, value_dtype, the encoders). The others are carried as bytes.
 enum class dtype { f64, f32, bf16, f16, boolean, u8, i8, u16, i16, u32, i32, u64, i64 };
 
 /// Every dtype, floating types first.
@@ -316,6 +316,71 @@ inline void encode_element(dtype t, double x, unsigned char* p) {
   }
   const std::size_t n = element_size(t);
   for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+namespace detail {
+
+/// True when the normal double 2^e * (1 + frac / 2^52) is a value of the IEEE binary
+/// format with exponents 1 - Emax .. Emax and MantBits stored bits, subnormals
+/// included: e <= Emax, and no bit of frac is set below the format's quantum at x,
+/// 2^(max(e, 1 - Emax) - MantBits).
+template <int Emax, int MantBits>
+constexpr bool fits_binary(int e, std::uint64_t frac) {
+  constexpr int emin = 1 - Emax;
+  if (e > Emax) return false;
+  const int below = 52 - MantBits + (e < emin ? emin - e : 0);  // bits of frac below the quantum
+  return below <= 52 && (frac & ((std::uint64_t{1} << below) - 1)) == 0;
+}
+
+/// Which of BF16, F16 and F32 hold every value added so far (value_dtype).
+class ValueDtypeScan {
+ public:
+  /// `stored`: a floating dtype known to hold every value that will be added.
+  explicit ValueDtypeScan(dtype stored = dtype::f64) : stored_(stored) {}
+
+  void add(double x) {
+    const std::uint64_t b = bits_of(x);
+    const int exp_field = static_cast<int>((b >> 52) & 0x7ff);
+    const std::uint64_t frac = b & ((std::uint64_t{1} << 52) - 1);
+    if (exp_field == 0x7ff || (exp_field == 0 && frac == 0)) return;  // NaN, +-inf, +-0: in every floating dtype
+    if (exp_field == 0) {  // a double subnormal lies below the range of the narrower dtypes
+      bf16_ = f16_ = f32_ = false;
+      return;
+    }
+    const int e = exp_field - 1023;
+    bf16_ = bf16_ && fits_binary<127, 7>(e, frac);
+    f16_ = f16_ && fits_binary<15, 10>(e, frac);
+    f32_ = f32_ && fits_binary<127, 23>(e, frac);
+  }
+  /// Further values cannot change the result: the coarsest candidate left is the
+  /// stored dtype (which holds them all), or none but F64 is left.
+  bool settled() const {
+    if (bf16_) return stored_ == dtype::bf16;
+    if (f16_) return stored_ == dtype::f16;
+    if (f32_) return stored_ == dtype::f32;
+    return true;
+  }
+  /// The first of BF16, F16, F32, F64 (decreasing epsilon) that holds every value.
+  dtype result() const { return bf16_ ? dtype::bf16 : f16_ ? dtype::f16 : f32_ ? dtype::f32 : dtype::f64; }
+
+ private:
+  dtype stored_;
+  bool bf16_ = true, f16_ = true, f32_ = true;
+};
+
+}  // namespace detail
+
+/// The floating dtype with the largest epsilon among those that hold x exactly:
+/// BF16 (epsilon 2^-7; F32's exponent range, 8 significant bits, subnormals down to
+/// 2^-133), else F16 (2^-10; |x| <= 65504, 11 significant bits, subnormals down to
+/// 2^-24), else F32 (2^-23; subnormals down to 2^-149), else F64. BF16 and F16 are not
+/// nested (1 + 2^-10 is F16 only, 2^20 BF16 only); a value both hold (0, 1, 0.5, ...)
+/// is BF16, the coarser of the two. NaN, +-inf and +-0 are values of every floating
+/// dtype (a NaN's payload is not looked at): BF16.
+inline dtype value_dtype(double x) {
+  detail::ValueDtypeScan scan;
+  scan.add(x);
+  return scan.result();
 }
 
 /// The names of every dtype as `name` spells them (skipping dtypes it has none for),

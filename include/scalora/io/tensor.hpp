@@ -219,6 +219,35 @@ inline Tensor from_scalar(std::string name, double value, dtype type, std::vecto
   return t;
 }
 
+/// value_dtype of every value of M (float or double): the floating dtype with the
+/// largest epsilon that holds each of them exactly (BF16, else F16, else F32, else F64;
+/// NaN, +-inf and +-0 constrain nothing; an empty M is BF16). O(size); stops as soon
+/// as the result is known (a value only F64 holds; for a float M, one only F32 holds).
+template <class Derived>
+dtype value_dtype(const Eigen::MatrixBase<Derived>& M) {
+  using Scalar = typename Derived::Scalar;
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "float or double matrix");
+  detail::ValueDtypeScan scan(std::is_same_v<Scalar, float> ? dtype::f32 : dtype::f64);
+  for (Eigen::Index j = 0; j < M.cols() && !scan.settled(); ++j)
+    for (Eigen::Index i = 0; i < M.rows() && !scan.settled(); ++i) scan.add(static_cast<double>(M(i, j)));
+  return scan.result();
+}
+
+/// value_dtype of every element of a floating tensor of any rank, stopping as soon as
+/// the result is known: a BF16 tensor is BF16 without a look at its data, an F16 one
+/// is F16 at its first value BF16 does not hold, an F32 one F32 at its first value
+/// neither BF16 nor F16 holds.
+/// @throws io_error not_floating (BOOL or integer dtype), invalid_tensor (inconsistent data).
+inline dtype value_dtype(const Tensor& t) {
+  t.check_floating();
+  t.check_consistent();
+  detail::ValueDtypeScan scan(t.type);
+  detail::with_decoder(t.type, [&](auto decode, std::size_t size) {
+    for (std::size_t at = 0; at < t.data.size() && !scan.settled(); at += size) scan.add(decode(t.data.data() + at));
+  });
+  return scan.result();
+}
+
 /// The tensors of one file, in file order, and the safetensors "__metadata__" map.
 struct TensorFile {
   std::map<std::string, std::string> metadata;
