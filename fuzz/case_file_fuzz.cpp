@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: arbitrary bytes as a case file (safetensors, or npz when the bytes
 // start like a ZIP) into case_from_tensors; what it accepts must be a consistent Case:
-// shapes agree with m, n, r, inputs are finite, L, lr, lora_scale finite and > 0.
+// shapes agree with m, n, r, inputs are finite, L, lr, lora_scale finite and > 0, every
+// tensor used is floating and has a value dtype.
+#include <algorithm>
+
 #include "fuzz_support.hpp"
 #include "scalora/io/case_file.hpp"
 
@@ -36,6 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (double v : {c.bound.L, c.bound.lr, c.bound.lora_scale}) SCALORA_FUZZ_REQUIRE(std::isfinite(v) && v > 0);
   SCALORA_FUZZ_REQUIRE(c.input.A.allFinite() && c.input.grad_B.allFinite() && c.input.W_pt.allFinite());
   SCALORA_FUZZ_REQUIRE(c.input.moments.exp_avg_sq_A.size() == 0 || c.input.moments.exp_avg_sq_A.minCoeff() >= 0);
+  // Every tensor used is floating and has its value dtype; no ignored name is used.
+  for (const auto& [name, type] : c.dtypes) {
+    SCALORA_FUZZ_REQUIRE(sio::is_floating(type) && c.value_dtypes.count(name) == 1);
+    SCALORA_FUZZ_REQUIRE(std::find(c.ignored.begin(), c.ignored.end(), name) == c.ignored.end());
+  }
+  SCALORA_FUZZ_REQUIRE(c.value_dtypes.size() == c.dtypes.size());
   // An output is only accepted with its input.
   SCALORA_FUZZ_REQUIRE(c.output.W_pt.size() == 0 || c.input.W_pt.size() != 0);
   SCALORA_FUZZ_REQUIRE(c.output.moments.exp_avg_B.size() == 0 || c.input.moments.exp_avg_B.size() != 0);

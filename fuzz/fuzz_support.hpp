@@ -22,9 +22,48 @@ inline bool same_value(double a, double b) {
   return x == y;
 }
 
-/// For a tensor of rank <= 2: to_matrix<double> then from_matrix gives back every
-/// element (bit for bit, NaN up to quieting), and to_matrix<float> is the rounded value.
+/// A BOOL or integer tensor has no values: value, scalar_value, to_matrix and
+/// value_dtype throw io_error not_floating.
+inline void check_not_floating(const io::Tensor& t) {
+  const auto refused = [](auto f) {
+    try {
+      f();
+    } catch (const io::io_error& e) {
+      return e.problem() == io::io_problem::not_floating;
+    }
+    return false;
+  };
+  SCALORA_FUZZ_REQUIRE(refused([&] { t.to_matrix<double>(); }));
+  SCALORA_FUZZ_REQUIRE(refused([&] { t.scalar_value(); }));
+  SCALORA_FUZZ_REQUIRE(refused([&] { t.value(0); }));
+  SCALORA_FUZZ_REQUIRE(refused([&] { io::value_dtype(t); }));
+}
+
+/// value_dtype(t) is the first of BF16, F16, F32, F64 through which every element
+/// comes back unchanged when encoded and decoded (the encoders as the oracle).
+inline void check_value_dtype(const io::Tensor& t) {
+  io::dtype expected = io::dtype::f64;
+  for (io::dtype d : {io::dtype::bf16, io::dtype::f16, io::dtype::f32}) {
+    bool holds = true;
+    for (std::int64_t i = 0; holds && i < t.element_count(); ++i) {
+      unsigned char buf[8];
+      io::encode_element(d, t.value(i), buf);
+      holds = same_value(io::decode_element(d, buf), t.value(i));
+    }
+    if (holds) {
+      expected = d;
+      break;
+    }
+  }
+  SCALORA_FUZZ_REQUIRE(io::value_dtype(t) == expected);
+}
+
+/// For a floating tensor: check_value_dtype, and at rank <= 2, to_matrix<double> then
+/// from_matrix gives back every element (bit for bit, NaN up to quieting), and
+/// to_matrix<float> is the rounded value. For a BOOL or integer one: check_not_floating.
 inline void check_matrix_round_trip(const io::Tensor& t) {
+  if (!io::is_floating(t.type)) return check_not_floating(t);
+  check_value_dtype(t);
   if (t.shape.size() > 2) return;
   const Eigen::MatrixXd m = t.to_matrix<double>();
   SCALORA_FUZZ_REQUIRE(m.size() == t.element_count());

@@ -30,15 +30,30 @@ void emit(const std::string& target, const std::string& name, const Bytes& bytes
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
+/// Element k is 0.5 k - 1 for a floating dtype; the bytes of a BOOL or integer one are
+/// 0, 1, 0, 1, ... (BOOL) or 7 b + 3 mod 256 at byte b.
 Tensor ramp(const std::string& name, dtype type, std::vector<std::int64_t> shape) {
   Tensor t;
   t.name = name;
   t.type = type;
   t.shape = std::move(shape);
   t.data.resize(static_cast<std::size_t>(t.byte_size()));
+  if (!is_floating(type)) {
+    for (std::size_t b = 0; b < t.data.size(); ++b)
+      t.data[b] = static_cast<unsigned char>(type == dtype::boolean ? b % 2 : 7 * b + 3);
+    return t;
+  }
   for (std::int64_t k = 0; k < t.element_count(); ++k)
     encode_element(type, 0.5 * double(k) - 1.0, t.data.data() + k * element_size(type));
   return t;
+}
+
+/// One tensor of each BOOL and integer dtype, named after it, of shape [2, 3].
+std::vector<Tensor> integer_tensors() {
+  std::vector<Tensor> out;
+  for (dtype t : kDtypes)
+    if (!is_floating(t)) out.push_back(ramp(safetensors_name(t), t, {2, 3}));
+  return out;
 }
 
 /// Length-prefixed safetensors bytes with this header text and `data` zero bytes.
@@ -66,6 +81,7 @@ void safetensors_corpus() {
                                    ramp("m", dtype::f16, {2, 3, 2}), ramp("empty", dtype::f32, {0, 4})};
   emit("safetensors", "valid_all_dtypes", serialize_safetensors(all, {{"format", "pt"}, {"step", "7"}}));
   emit("safetensors", "valid_empty", serialize_safetensors({}));
+  emit("safetensors", "valid_integer_dtypes", serialize_safetensors(integer_tensors()));
   for (const Tensor& t : all) emit("safetensors", "valid_" + t.name, serialize_safetensors({t}));
   emit("safetensors", "valid_spaces_reordered",
        safetensors_raw("{ \"b\" : {\"data_offsets\":[2,4],\"shape\":[],\"dtype\":\"F16\"},\n"
@@ -80,7 +96,7 @@ void safetensors_corpus() {
       {"bad_entry_not_object", safetensors_raw("{\"A\": 5}", 0)},
       {"bad_duplicate", safetensors_raw("{" + a + "," + a + "}", 8)},
       {"bad_duplicate_key", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8)},
-      {"bad_dtype", safetensors_raw("{\"A\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8)},
+      {"bad_dtype", safetensors_raw("{\"A\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1)},
       {"bad_shape", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8)},
       {"bad_shape_float", safetensors_raw("{\"A\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8)},
       {"bad_overflow", safetensors_raw("{\"A\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8)},
@@ -106,12 +122,16 @@ void npy_corpus() {
     emit("npy", "valid_" + n + "_rank3", serialize_npy(ramp("x", t, {2, 3, 2})));
   }
   emit("npy", "valid_empty", serialize_npy(ramp("x", dtype::f32, {3, 0})));
+  for (const Tensor& t : integer_tensors()) emit("npy", "valid_" + t.name, serialize_npy(t));
+  emit("npy", "valid_big_endian_i4", npy_raw("{'descr': '>i4', 'fortran_order': True, 'shape': (2, 2), }", 16));
   emit("npy", "valid_fortran", npy_raw("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24));
   emit("npy", "valid_big_endian", npy_raw("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", 16));
   emit("npy", "valid_py2_long", npy_raw("{\"descr\": \"<f2\", \"fortran_order\": False, \"shape\": (1L,)}", 2));
   const std::pair<const char*, const Bytes*> numpy[] = {
       {"numpy_A_f4", &fx::npy_A_f4},       {"numpy_S_f8", &fx::npy_S_f8},         {"numpy_T_fortran", &fx::npy_T_fortran},
-      {"numpy_A_big", &fx::npy_A_big_endian}, {"numpy_A_v2", &fx::npy_A_v2},     {"numpy_A_v3", &fx::npy_A_v3}};
+      {"numpy_A_big", &fx::npy_A_big_endian}, {"numpy_A_v2", &fx::npy_A_v2},     {"numpy_A_v3", &fx::npy_A_v3},
+      {"numpy_int_b1", &fx::npy_int_b1},   {"numpy_int_i8", &fx::npy_int_i8},     {"numpy_int_u8", &fx::npy_int_u8},
+      {"numpy_int_i4_big", &fx::npy_int_i4_big_endian}, {"numpy_int_i2_fortran", &fx::npy_int_i2_fortran}};
   for (const auto& [name, bytes] : numpy) emit("npy", name, *bytes);
   Bytes bad_magic = fx::npy_A_f4;
   bad_magic[0] = 'x';
@@ -125,7 +145,7 @@ void npy_corpus() {
   emit("npy", "bad_truncated", Bytes(fx::npy_A_f4.begin(), fx::npy_A_f4.end() - 1));
   emit("npy", "bad_trailing", npy_raw("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", 5));
   emit("npy", "bad_keys", npy_raw("{'descr': '<f4', 'shape': (1,), }", 4));
-  emit("npy", "bad_dtype", npy_raw("{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }", 4));
+  emit("npy", "bad_dtype", npy_raw("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", 8));
   emit("npy", "bad_shape", npy_raw("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 4));
   emit("npy", "bad_overflow", npy_raw("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0));
   emit("npy", "bad_nesting", npy_raw("{'descr': '<f4', 'fortran_order': False, 'shape': ((((((((((1,),),),),),),),),),), }", 4));
@@ -138,12 +158,14 @@ void npz_corpus() {
   emit("npz", "valid_stored", stored);
   emit("npz", "valid_deflated", serialize_npz(ts, npz_compression::deflated));
   emit("npz", "valid_empty", serialize_npz({}));
+  emit("npz", "valid_integer_dtypes", serialize_npz(integer_tensors(), npz_compression::deflated));
   std::vector<detail::NpzMemberPlan> plans = detail::plan_npz(ts, npz_compression::stored, "");
   detail::VectorSink zip64;
   detail::write_npz(zip64, plans, ts, npz_compression::stored, true);
   emit("npz", "valid_zip64", zip64.bytes);
   emit("npz", "numpy_savez", fx::npz_stored);
   emit("npz", "numpy_savez_compressed", fx::npz_deflated);
+  emit("npz", "numpy_savez_step", fx::npz_with_step);
 
   const std::size_t end = stored.size() - 22;
   const std::size_t dir = stored[end + 16] | (stored[end + 17] << 8);
@@ -205,6 +227,9 @@ void case_file_corpus() {
   emit("case_file", "valid_npz", serialize_npz({full[0], full[1], full[2], full[4], full[5], full[6], full[7],
                                                  ramp("grad_B", dtype::f16, {n, r})}));
   emit("case_file", "valid_minimal", serialize_safetensors({full[0], full[1], full[2], full[3], full[4], full[5]}));
+  std::vector<Tensor> with_step = full;
+  with_step.push_back(ramp("step", dtype::i64, {}));
+  emit("case_file", "valid_step_i64", serialize_safetensors(with_step, meta));
   const auto variant = [&](const char* file, const std::string& name, Tensor t) {
     std::vector<Tensor> ts = full;
     set(ts, name, std::move(t));
@@ -232,6 +257,7 @@ void case_file_corpus() {
   variant("bad_A_empty", "A", ramp("A", dtype::f32, {m, 0}));
   variant("bad_second_moment", "exp_avg_sq_B", ramp("exp_avg_sq_B", dtype::f32, {n, r}));
   variant("bad_unknown_output", "note", ramp("out.alpah", dtype::f64, {r}));
+  variant("bad_A_int32", "A", ramp("A", dtype::i32, {m, r}));
   emit("case_file", "bad_metadata_mode",
        serialize_safetensors(full, {{"scalora.compute_dtype", "F64"}, {"scalora.mode", "column"}}));
 }

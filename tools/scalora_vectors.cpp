@@ -48,6 +48,7 @@ struct Spec {
   bool scalings_as_scalar = false;  ///< as shape [] (a scalar-branch case)
   bool factors = true;          ///< write out.A, out.B
   bool flip_sign = false;       ///< apply -alpha (an optimum too: only alpha^2 is identified)
+  bool optimizer_step = false;  ///< add the I64 "step" an optimizer dump has (not a case name: ignored)
   /// A planted bug (corrupt/): changes the expected outputs; the checks that must fail.
   std::function<void(io::Case&)> corrupt;
   std::vector<std::string> must_fail;
@@ -223,8 +224,10 @@ std::vector<Spec> small_suite() {
     add(sp);
   }
   {
-    Spec sp = random("npz_container", "column branch in a NumPy .npz", "", 24, 20, 3, 231, 1.0, dtype::f32, dtype::f32);
+    Spec sp = random("npz_container", "column branch in a NumPy .npz, with an I64 step (ignored)", "", 24, 20, 3, 231,
+                     1.0, dtype::f32, dtype::f32);
     sp.container = "npz";
+    sp.optimizer_step = true;
     add(sp);
   }
   {
@@ -588,6 +591,13 @@ std::vector<io::Tensor> tensors_of(const Spec& sp, const io::Case& c) {
       if (!sp.scalings_as_scalar) t.shape = {v->size()};
       ts.push_back(t);
     }
+  if (sp.optimizer_step) {
+    io::Tensor step;
+    step.name = "step";
+    step.type = dtype::i64;
+    step.data = {7, 0, 0, 0, 0, 0, 0, 0};  // 7, shape []
+    ts.push_back(step);
+  }
   return ts;
 }
 

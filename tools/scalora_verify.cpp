@@ -90,7 +90,8 @@ Options parse(int argc, char** argv) {
     } else if (a == "--compute") {
       const std::string v = value(i);
       o.verify.compute = io::dtype_from_safetensors_name(v);
-      if (!o.verify.compute) throw UsageError("--compute: expected F64, F32, BF16 or F16, got '" + v + "'");
+      if (!o.verify.compute || !io::is_floating(*o.verify.compute))
+        throw UsageError("--compute: expected F64, F32, BF16 or F16, got '" + v + "'");
     } else if (a == "--mode") {
       const std::string v = value(i);
       if (v == "hybrid") o.verify.mode = scaling_mode::hybrid;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Writes io_numpy_fixtures.hpp: files made by numpy itself (np.save, np.savez,
-# np.savez_compressed, format versions 2.0/3.0, Fortran order, big-endian) as byte arrays.
+# np.savez_compressed, format versions 2.0/3.0, Fortran order, big-endian; float, integer
+# and bool dtypes) as byte arrays.
 # Run with a Python that has numpy (Debian: apt-get install python3-numpy; then
 #   /usr/bin/python3 tests/support/make_io_numpy_fixtures.py); the output is committed.
 import io
@@ -17,12 +18,30 @@ V = np.array([1.0, 65504.0, -0.0], dtype="<f2")  # rank 1, f16 max
 T = np.arange(24, dtype="<f8").reshape(2, 3, 4)  # rank 3
 
 
+def extremes(descr):
+    """[[min, 0, max], [1, 7, 42]] in an integer dtype, [[F, F, T], [T, T, T]] in bool."""
+    dt = np.dtype(descr)
+    if dt.kind == "b":
+        return np.array([[False, False, True], [True, True, True]], dtype=dt)
+    info = np.iinfo(dt)
+    return np.array([[info.min, 0, info.max], [1, 7, 42]], dtype=dt)
+
+
+INTEGER_DESCRS = ["|b1", "|u1", "|i1", "<u2", "<i2", "<u4", "<i4", "<u8", "<i8"]
+
+
 def saved(arr, **kw):
     buf = io.BytesIO()
     if kw:
         npformat.write_array(buf, arr, **kw)
     else:
         np.save(buf, arr)
+    return buf.getvalue()
+
+
+def savez(**arrays):
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
     return buf.getvalue()
 
 
@@ -43,8 +62,15 @@ fixtures = [
     ("npy_T_big_endian_f2", "np.save(T.astype('>f2'))", saved(T.astype(">f2"))),
     ("npy_A_v2", "write_array(A, version=(2, 0))", saved(A, version=(2, 0))),
     ("npy_A_v3", "write_array(A, version=(3, 0))", saved(A, version=(3, 0))),
+] + [
+    ("npy_int_" + d[1:], "np.save(extremes('%s'))" % d, saved(extremes(d))) for d in INTEGER_DESCRS
+] + [
+    ("npy_int_i4_big_endian", "np.save(extremes('<i4').astype('>i4'))", saved(extremes("<i4").astype(">i4"))),
+    ("npy_int_i2_fortran", "np.save(asfortranarray(extremes('<i2')))", saved(np.asfortranarray(extremes("<i2")))),
     ("npz_stored", "np.savez(A=A, S=S, V=V, T=T)", zipped(False)),
     ("npz_deflated", "np.savez_compressed(A=A, S=S, V=V, T=T)", zipped(True)),
+    ("npz_with_step", "np.savez(A=A, step=np.int64(7), mask=extremes('|b1'))",
+     savez(A=A, step=np.int64(7), mask=extremes("|b1"))),
 ]
 
 out = [

@@ -39,6 +39,16 @@ std::vector<Tensor> full_case() {
           from_scalar("step", 7, dtype::f32)};
 }
 
+/// A tensor of `type` (BOOL or integer) and `shape` with every byte `fill`.
+Tensor raw(const std::string& name, dtype type, std::vector<std::int64_t> shape, unsigned char fill = 1) {
+  Tensor t;
+  t.name = name;
+  t.type = type;
+  t.shape = std::move(shape);
+  t.data.assign(static_cast<std::size_t>(t.byte_size()), fill);
+  return t;
+}
+
 std::vector<Tensor> with(std::vector<Tensor> ts, Tensor t) {
   for (Tensor& x : ts)
     if (x.name == t.name) {
@@ -183,6 +193,80 @@ TEST_CASE("case file: an unknown out. name is an error, other unknown names are 
   rejects(with(full_case(), from_matrix("out.G", ramp(3, 2, 0), dtype::f32)), io_problem::unknown_name, "out.G");
 }
 
+TEST_CASE("case file: unknown names of any dtype are ignored and listed") {
+  // An optimizer dump: PyTorch's AdamW keeps an I64 (or F32) "step"; other tools add masks, ids.
+  Tensor step = raw("step", dtype::i64, {}, 0);
+  step.data[0] = 7;
+  std::vector<Tensor> ts = with(full_case(), step);
+  ts.push_back(raw("mask", dtype::boolean, {3, 2}));
+  ts.push_back(raw("token_ids", dtype::u16, {5}));
+  ScratchDir dir;
+  write_safetensors(dir.file("c.safetensors"), ts);
+  std::vector<Tensor> no_bf16;
+  for (const Tensor& t : ts)
+    if (t.type != dtype::bf16) no_bf16.push_back(t);
+  write_npz(dir.file("c.npz"), no_bf16);
+  for (const char* name : {"c.safetensors", "c.npz"}) {
+    CAPTURE(name);
+    const Case c = read_case(dir.file(name));
+    CHECK(c.ignored == std::vector<std::string>{"step", "mask", "token_ids"});
+    CHECK_FALSE(c.has("step"));
+    CHECK(c.value_dtypes.count("step") == 0);
+    CHECK(c.input.A == ramp(3, 2, -1));
+  }
+}
+
+TEST_CASE("case file: a name of the format stored as BOOL or an integer is not_floating, naming the dtype") {
+  const auto what = [](const std::vector<Tensor>& ts, const std::string& tensor) {
+    rejects(ts, io_problem::not_floating, tensor);
+    TensorFile f;
+    f.tensors = ts;
+    try {
+      case_from_tensors(f, "case.safetensors");
+    } catch (const io_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string a = what(with(full_case(), raw("A", dtype::i32, {3, 2})), "A");
+  CHECK(a.find("I32") != std::string::npos);
+  CHECK(a.find("not a floating-point tensor") != std::string::npos);
+  CHECK(what(with(full_case(), raw("L", dtype::i64, {})), "L").find("I64") != std::string::npos);
+  CHECK(what(with(full_case(), raw("out.W_pt", dtype::boolean, {3, 2})), "out.W_pt").find("BOOL") !=
+        std::string::npos);
+  what(with(full_case(), raw("exp_avg_sq_A", dtype::u8, {3, 2})), "exp_avg_sq_A");
+  what(with(full_case(), raw("out.alpha", dtype::i8, {2})), "out.alpha");
+  // the checks keep their order: a misspelt out. name is still unknown_name, whatever its dtype
+  rejects(with(full_case(), raw("out.alpah", dtype::i64, {2})), io_problem::unknown_name, "out.alpah");
+  // and a dtype name in the metadata must be a floating one
+  rejects(full_case(), io_problem::bad_value, "__metadata__", {{"scalora.compute_dtype", "I64"}});
+}
+
+TEST_CASE("case file: value_dtypes, the precision the values carry, for every tensor used") {
+  std::vector<Tensor> ts = full_case();
+  Eigen::MatrixXd g = ramp(3, 2, 0);
+  g(1, 1) = double(0.1f);
+  ts = with(ts, from_matrix("grad_A", g, dtype::f64));  // F32 values stored as F64
+  Eigen::MatrixXd w = ramp(3, 2, 1);
+  w(0, 0) = 1 + std::ldexp(1.0, -10);
+  ts = with(ts, from_matrix("W_pt", w, dtype::f16));    // an F16-only value
+  ts = with(ts, from_scalar("L", 0.1, dtype::f64));
+  TensorFile f;
+  f.tensors = ts;
+  const Case c = case_from_tensors(f, "c");
+  CHECK(c.dtypes.at("grad_A") == dtype::f64);
+  CHECK(c.value_dtypes.at("grad_A") == dtype::f32);
+  CHECK(c.value_dtypes.at("A") == dtype::bf16);          // quarters, stored as F32
+  CHECK(c.value_dtypes.at("W_pt") == dtype::f16);
+  CHECK(c.value_dtypes.at("out.W_pt") == dtype::bf16);   // F64 container
+  CHECK(c.value_dtypes.at("L") == dtype::f64);
+  CHECK(c.value_dtypes.at("lr") == dtype::bf16);         // 0.125 as F32
+  CHECK(c.value_dtypes.at("out.alpha") == dtype::bf16);  // 1.5 as F64
+  CHECK(c.value_dtypes.at("out.beta") == dtype::bf16);
+  REQUIRE(c.value_dtypes.size() == c.dtypes.size());
+  for (const auto& [name, type] : c.dtypes) CHECK(c.value_dtypes.count(name) == 1);
+}
+
 TEST_CASE("case file: the committed fuzz corpus parses or fails as its file name says") {
   const std::string dir = SCALORA_CASE_CORPUS;
   const std::pair<const char*, std::pair<io_problem, const char*>> bad[] = {
@@ -200,14 +284,16 @@ TEST_CASE("case file: the committed fuzz corpus parses or fails as its file name
       {"bad_A_empty", {io_problem::shape_mismatch, "A"}},
       {"bad_second_moment", {io_problem::bad_value, "exp_avg_sq_B"}},
       {"bad_unknown_output", {io_problem::unknown_name, "out.alpah"}},
-      {"bad_metadata_mode", {io_problem::bad_value, "__metadata__"}}};
+      {"bad_metadata_mode", {io_problem::bad_value, "__metadata__"}},
+      {"bad_A_int32", {io_problem::not_floating, "A"}}};
   for (const auto& [name, expected] : bad) {
     CAPTURE(name);
     const std::string path = dir + "/" + name;
     expect_io_error([&] { read_case(path); }, expected.first, path, expected.second);
   }
-  for (const char* name : {"valid_full", "valid_npz", "valid_minimal"}) {
+  for (const char* name : {"valid_full", "valid_npz", "valid_minimal", "valid_step_i64"}) {
     CAPTURE(name);
     CHECK_NOTHROW(read_case(dir + "/" + name));
   }
+  CHECK(read_case(dir + "/valid_step_i64").ignored == std::vector<std::string>{"note", "step"});
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // scalora::io: Tensor helpers, round trips in every format and dtype, byte layouts of
-// Python's writers (hand-written and numpy-made fixtures), atomic writes.
+// Python's writers (hand-written and numpy-made fixtures), integer and bool tensors,
+// value_dtype of tensors and matrices, atomic writes.
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -22,7 +23,8 @@ namespace fx = scalora::test::numpy_fixtures;
 
 namespace {
 
-/// Tensor of `shape` whose element k (row-major) is k - 3.25 * (k % 3), rounded to type.
+/// Tensor of `shape` whose element k (row-major) is k - 3.25 * (k % 3), rounded to type
+/// when floating; byte b of a BOOL tensor is b % 2, of an integer one 11 b + 5 mod 256.
 Tensor ramp(const std::string& name, dtype type, std::vector<std::int64_t> shape) {
   Tensor t;
   t.name = name;
@@ -30,22 +32,42 @@ Tensor ramp(const std::string& name, dtype type, std::vector<std::int64_t> shape
   t.shape = std::move(shape);
   const std::int64_t n = t.element_count();
   t.data.resize(static_cast<std::size_t>(n) * element_size(type));
-  for (std::int64_t k = 0; k < n; ++k)
+  for (std::size_t b = 0; b < t.data.size() && !is_floating(type); ++b)
+    t.data[b] = static_cast<unsigned char>(type == dtype::boolean ? b % 2 : 11 * b + 5);
+  for (std::int64_t k = 0; k < n && is_floating(type); ++k)
     encode_element(type, double(k) - 3.25 * double(k % 3), t.data.data() + k * element_size(type));
   return t;
 }
 
 const std::vector<std::vector<std::int64_t>> kShapes = {{}, {1}, {5}, {2, 3}, {3, 2}, {2, 3, 4}, {0, 3}, {2, 0, 2}};
-const dtype kTypes[] = {dtype::f64, dtype::f32, dtype::bf16, dtype::f16};
 
+/// A tensor of each shape in each dtype (BF16 left out for numpy).
 std::vector<Tensor> all_tensors(bool with_bf16) {
   std::vector<Tensor> out;
   int i = 0;
-  for (dtype type : kTypes) {
+  for (dtype type : kDtypes) {
     if (type == dtype::bf16 && !with_bf16) continue;
     for (const auto& shape : kShapes) out.push_back(ramp("t" + std::to_string(i++) + "." + safetensors_name(type), type, shape));
   }
   return out;
+}
+
+/// Element k of a BOOL or integer tensor: its element_size bytes as an unsigned integer.
+std::uint64_t pattern(const Tensor& t, std::int64_t k) {
+  const std::size_t size = element_size(t.type);
+  return scalora::io::detail::load_le(t.data.data() + static_cast<std::size_t>(k) * size, static_cast<int>(size));
+}
+
+/// what() of the io_error f throws (after expect_io_error checked its id, file and tensor).
+template <class F>
+std::string message_of(F&& f, const std::string& tensor) {
+  expect_io_error(f, io_problem::not_floating, "", tensor);
+  try {
+    f();
+  } catch (const io_error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 std::vector<float> floats_of(const Tensor& t) {
@@ -162,7 +184,7 @@ TEST_CASE("safetensors round trip: every dtype, ranks 0-3, empty tensors, metada
   CHECK(dir.entries() == std::vector<std::string>{"all.safetensors"});
 }
 
-TEST_CASE("npy round trip: F64, F32, F16, ranks 0-3, and BF16 is refused clearly") {
+TEST_CASE("npy round trip: every dtype but BF16, ranks 0-3, and BF16 is refused clearly") {
   ScratchDir dir;
   for (const Tensor& t : all_tensors(false)) {
     const std::string path = dir.file(t.name + ".npy");
@@ -304,6 +326,143 @@ TEST_CASE("npy files written by numpy: values, Fortran order, big-endian, versio
   CHECK(v.shape == std::vector<std::int64_t>{3});
   CHECK(v.value(1) == 65504.0);
   CHECK(std::signbit(v.value(2)));
+}
+
+TEST_CASE("npy files written by numpy: BOOL and integer dtypes, byte for byte, big-endian and Fortran order") {
+  const auto load = [](const std::vector<unsigned char>& b) { return parse_npy(b.data(), b.size(), "numpy.npy", "x"); };
+  const std::pair<const std::vector<unsigned char>*, dtype> fixtures[] = {
+      {&fx::npy_int_b1, dtype::boolean}, {&fx::npy_int_u1, dtype::u8},   {&fx::npy_int_i1, dtype::i8},
+      {&fx::npy_int_u2, dtype::u16},     {&fx::npy_int_i2, dtype::i16},  {&fx::npy_int_u4, dtype::u32},
+      {&fx::npy_int_i4, dtype::i32},     {&fx::npy_int_u8, dtype::u64},  {&fx::npy_int_i8, dtype::i64}};
+  for (const auto& [bytes, type] : fixtures) {
+    CAPTURE(safetensors_name(type));
+    const Tensor t = load(*bytes);
+    CHECK(t.type == type);
+    REQUIRE(t.shape == std::vector<std::int64_t>{2, 3});
+    // numpy wrote [[min, 0, max], [1, 7, 42]] ([[F, F, T], [T, T, T]] for bool)
+    const int bits = 8 * static_cast<int>(element_size(type));
+    const bool is_signed = type == dtype::i8 || type == dtype::i16 || type == dtype::i32 || type == dtype::i64;
+    const std::uint64_t all_ones = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+    std::vector<std::uint64_t> expected = {0, 0, all_ones, 1, 7, 42};
+    if (type == dtype::boolean) expected = {0, 0, 1, 1, 1, 1};
+    if (is_signed) expected[0] = std::uint64_t{1} << (bits - 1), expected[2] = expected[0] - 1;
+    for (std::int64_t k = 0; k < 6; ++k) CHECK(pattern(t, k) == expected[static_cast<std::size_t>(k)]);
+    CHECK(serialize_npy(t) == *bytes);  // what np.save writes, byte for byte
+  }
+  CHECK(load(fx::npy_int_i4_big_endian) == load(fx::npy_int_i4));
+  CHECK(load(fx::npy_int_i2_fortran) == load(fx::npy_int_i2));
+
+  // np.savez(A=A, step=np.int64(7), mask=...): an optimizer's step counter beside a float tensor
+  const TensorFile z = parse_npz(fx::npz_with_step.data(), fx::npz_with_step.size(), "numpy.npz");
+  REQUIRE(z.tensors.size() == 3);
+  CHECK(z.tensors[0] == parse_npy(fx::npy_A_f4.data(), fx::npy_A_f4.size(), "", "A"));
+  CHECK(z.tensors[1].name == "step");
+  CHECK(z.tensors[1].type == dtype::i64);
+  CHECK(z.tensors[1].shape.empty());
+  CHECK(pattern(z.tensors[1], 0) == 7);
+  CHECK(z.tensors[2].type == dtype::boolean);
+  CHECK(z.tensors[2].shape == std::vector<std::int64_t>{2, 3});
+}
+
+TEST_CASE("safetensors: BOOL and integer tensors read from hand-written bytes, and written back the same") {
+  // One tensor per dtype, named after it, shape [2]; data bytes 0, 1, 2, ... in header order.
+  std::string header = "{";
+  std::vector<unsigned char> data;
+  for (dtype t : kDtypes) {
+    if (is_floating(t)) continue;
+    const std::size_t begin = data.size(), end = begin + 2 * element_size(t);
+    header += std::string(header.size() > 1 ? "," : "") + "\"" + safetensors_name(t) + "\":{\"dtype\":\"" +
+              safetensors_name(t) + "\",\"shape\":[2],\"data_offsets\":[" + std::to_string(begin) + "," +
+              std::to_string(end) + "]}";
+    while (data.size() < end) data.push_back(static_cast<unsigned char>(data.size()));
+  }
+  header += "}";
+  header.append((8 - header.size() % 8) % 8, ' ');
+  std::vector<unsigned char> file;
+  for (int i = 0; i < 8; ++i) file.push_back(static_cast<unsigned char>(header.size() >> (8 * i)));
+  file.insert(file.end(), header.begin(), header.end());
+  file.insert(file.end(), data.begin(), data.end());
+
+  const TensorFile f = parse_safetensors(file.data(), file.size(), "ints.safetensors");
+  REQUIRE(f.tensors.size() == 9);
+  std::size_t at = 0;
+  for (const Tensor& t : f.tensors) {
+    CAPTURE(t.name);
+    CHECK(t.name == safetensors_name(t.type));
+    CHECK_FALSE(is_floating(t.type));
+    CHECK(t.shape == std::vector<std::int64_t>{2});
+    CHECK(t.data == std::vector<unsigned char>(data.begin() + at, data.begin() + at + t.data.size()));
+    at += t.data.size();
+  }
+  CHECK(f.find("BOOL")->data == std::vector<unsigned char>{0, 1});
+  CHECK(pattern(*f.find("I64"), 1) == 0x3d3c3b3a39383736u);  // bytes 54..61, little-endian
+  CHECK(serialize_safetensors(f.tensors) == file);
+  const std::vector<unsigned char> npz = serialize_npz(f.tensors);  // numpy has all of them
+  CHECK(parse_npz(npz.data(), npz.size(), "ints.npz").tensors == f.tensors);
+}
+
+TEST_CASE("BOOL and integer tensors have no values: not_floating names the tensor and its dtype") {
+  Tensor step;
+  step.name = "step";
+  step.type = dtype::i64;
+  step.data = {7, 0, 0, 0, 0, 0, 0, 0};
+  const std::string what = message_of([&] { step.to_matrix<double>(); }, "step");
+  CHECK(what.find("not a floating-point tensor") != std::string::npos);
+  CHECK(what.find("I64") != std::string::npos);
+  message_of([&] { step.to_matrix<float>(); }, "step");
+  message_of([&] { step.scalar_value(); }, "step");
+  message_of([&] { step.value(0); }, "step");
+  message_of([&] { value_dtype(step); }, "step");
+  step.type = dtype::boolean;
+  step.data = {1};
+  CHECK(message_of([&] { step.check_floating(); }, "step").find("BOOL") != std::string::npos);
+  // and the encoders take floating dtypes only
+  message_of([] { from_scalar("step", 7, dtype::i64); }, "step");
+  message_of([] { from_matrix("ids", Eigen::MatrixXd::Ones(2, 2), dtype::u8); }, "ids");
+  CHECK(std::string(to_string(io_problem::not_floating)) == "not_floating");
+}
+
+TEST_CASE("value_dtype of a tensor or a matrix: the floating dtype of largest epsilon holding every value") {
+  const auto column = [](std::initializer_list<double> values) {
+    Eigen::MatrixXd m(static_cast<Eigen::Index>(values.size()), 1);
+    Eigen::Index i = 0;
+    for (double v : values) m(i++, 0) = v;
+    return m;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  // BF16 values stored as F32 or F64 carry BF16 precision
+  const Eigen::MatrixXd bf = column({1, -0.5, 65536, 0, std::ldexp(3.0, -130), 1 + std::ldexp(1.0, -7)});
+  CHECK(value_dtype(bf) == dtype::bf16);
+  for (dtype t : {dtype::f32, dtype::f64}) CHECK(value_dtype(from_matrix("x", bf, t)) == dtype::bf16);
+  // F32 values stored as F64
+  const Eigen::MatrixXd f32 = column({double(0.1f), 1, double(std::numeric_limits<float>::denorm_min())});
+  CHECK(value_dtype(from_matrix("x", f32, dtype::f64)) == dtype::f32);
+  CHECK(value_dtype(from_matrix("x", f32, dtype::f32)) == dtype::f32);
+  CHECK(value_dtype(f32.cast<float>()) == dtype::f32);
+  // F16: 11 significant bits, subnormals; an F16 tensor whose values BF16 also holds is BF16
+  const Eigen::MatrixXd f16 = column({1 + std::ldexp(1.0, -10), std::ldexp(1023.0, -24), 65504, -2});
+  CHECK(value_dtype(f16) == dtype::f16);
+  for (dtype t : {dtype::f16, dtype::f32, dtype::f64}) CHECK(value_dtype(from_matrix("x", f16, t)) == dtype::f16);
+  CHECK(value_dtype(from_matrix("x", column({1, 2, 0.25}), dtype::f16)) == dtype::bf16);
+  // F16-only and BF16-only values together need F32; out of F16's range
+  CHECK(value_dtype(column({1 + std::ldexp(1.0, -10), 65536})) == dtype::f32);
+  CHECK(value_dtype(column({65520})) == dtype::f32);
+  CHECK(value_dtype(column({std::ldexp(1.0, -25), std::ldexp(1023.0, -24)})) == dtype::f32);
+  // F64 values
+  CHECK(value_dtype(from_matrix("x", column({0.5, 0.1}), dtype::f64)) == dtype::f64);
+  CHECK(value_dtype(column({0.1, 1 + std::ldexp(1.0, -10)})) == dtype::f64);
+  // NaN, inf and zeros constrain nothing; an empty tensor is BF16
+  CHECK(value_dtype(column({nan, inf, -inf, -0.0})) == dtype::bf16);
+  CHECK(value_dtype(from_matrix("x", column({nan, 1 + std::ldexp(1.0, -10)}), dtype::f16)) == dtype::f16);
+  CHECK(value_dtype(column({nan, 0.1})) == dtype::f64);
+  CHECK(value_dtype(ramp("x", dtype::f32, {0, 3})) == dtype::bf16);
+  CHECK(value_dtype(Eigen::MatrixXd(0, 0)) == dtype::bf16);
+  // any rank; a BF16 tensor is BF16
+  CHECK(value_dtype(ramp("x", dtype::f64, {2, 3, 4})) == dtype::bf16);  // k - 3.25 (k % 3): 2 fractional bits
+  CHECK(value_dtype(ramp("x", dtype::bf16, {2, 3, 4})) == dtype::bf16);
+  Tensor t = ramp("x", dtype::f64, {2, 3, 4});
+  encode_element(dtype::f64, 1.0 / 3, t.data.data() + 8 * 17);
+  CHECK(value_dtype(t) == dtype::f64);
 }
 
 TEST_CASE("npz files written by numpy.savez and numpy.savez_compressed (ZIP64 local headers)") {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // dtype conversions bit for bit: exhaustive F16/BF16 decode->encode, encode against a
-// brute-force nearest-value reference, F32 encode against the hardware conversion.
+// brute-force nearest-value reference, F32 encode against the hardware conversion; the
+// dtype table (floating, integer, bool); value_dtype on crafted values and against
+// encode/decode round trips.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,7 +10,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "scalora/io/dtype.hpp"
@@ -219,13 +223,148 @@ TEST_CASE("dtype names, sizes and element codecs") {
   CHECK(element_size(dtype::f32) == 4);
   CHECK(element_size(dtype::bf16) == 2);
   CHECK(element_size(dtype::f16) == 2);
-  CHECK(!dtype_from_safetensors_name("I64"));
+  CHECK(!dtype_from_safetensors_name("F8_E4M3"));
+  CHECK(!dtype_from_safetensors_name("C64"));
   CHECK(!dtype_from_safetensors_name("f32"));
+  CHECK(!dtype_from_safetensors_name("i64"));
   CHECK(numpy_descr(dtype::bf16) == nullptr);
   CHECK(dtype_from_numpy_descr("<f2")->type == dtype::f16);
   CHECK(dtype_from_numpy_descr(">f8")->big_endian);
   CHECK(!dtype_from_numpy_descr("<f8")->big_endian);
-  CHECK(!dtype_from_numpy_descr("<i4"));
   CHECK(!dtype_from_numpy_descr("|f1"));
+  CHECK(!dtype_from_numpy_descr("|f8"));
   CHECK(!dtype_from_numpy_descr("<f16"));
+}
+
+TEST_CASE("dtype table: BOOL and the integer dtypes by safetensors name and numpy descr, not floating") {
+  struct Row {
+    dtype type;
+    const char* safetensors;
+    const char* numpy;
+    std::size_t size;
+  };
+  const Row rows[] = {{dtype::boolean, "BOOL", "|b1", 1}, {dtype::u8, "U8", "|u1", 1},   {dtype::i8, "I8", "|i1", 1},
+                      {dtype::u16, "U16", "<u2", 2},      {dtype::i16, "I16", "<i2", 2}, {dtype::u32, "U32", "<u4", 4},
+                      {dtype::i32, "I32", "<i4", 4},      {dtype::u64, "U64", "<u8", 8}, {dtype::i64, "I64", "<i8", 8}};
+  for (const Row& r : rows) {
+    CAPTURE(r.safetensors);
+    CHECK_FALSE(is_floating(r.type));
+    CHECK(is_valid(r.type));
+    CHECK(element_size(r.type) == r.size);
+    CHECK(std::string(safetensors_name(r.type)) == r.safetensors);
+    CHECK(dtype_from_safetensors_name(r.safetensors) == r.type);
+    CHECK(std::string(numpy_descr(r.type)) == r.numpy);
+    const auto little = dtype_from_numpy_descr(r.numpy);
+    REQUIRE(little);
+    CHECK(little->type == r.type);
+    CHECK_FALSE(little->big_endian);
+    std::string big = r.numpy;
+    big[0] = '>';
+    REQUIRE(dtype_from_numpy_descr(big));
+    CHECK(dtype_from_numpy_descr(big)->type == r.type);
+    CHECK(dtype_from_numpy_descr(big)->big_endian == (r.size > 1));  // one byte has no order
+    std::string bar = r.numpy;
+    bar[0] = '|';
+    CHECK(bool(dtype_from_numpy_descr(bar)) == (r.size == 1));  // '|' only where order does not apply
+    // values are not decoded: the accessors of Tensor refuse these dtypes first
+    const unsigned char seven[8] = {7};
+    CHECK(std::isnan(decode_element(r.type, seven)));
+  }
+  for (dtype t : {dtype::f64, dtype::f32, dtype::bf16, dtype::f16}) CHECK(is_floating(t));
+  CHECK(std::size(kDtypes) == 13);
+  for (dtype t : kDtypes) CHECK(dtype_from_safetensors_name(safetensors_name(t)) == t);
+  CHECK(!dtype_from_numpy_descr("<b2"));
+  CHECK(!dtype_from_numpy_descr("<u3"));
+  CHECK(!dtype_from_numpy_descr("<c8"));
+  CHECK(!dtype_from_numpy_descr("|i8"));
+  CHECK(!dtype_from_numpy_descr("<i16"));
+  CHECK(dtype_names(safetensors_name) == "F64, F32, BF16, F16, BOOL, U8, I8, U16, I16, U32, I32, U64, I64");
+  CHECK(dtype_names(numpy_descr) == "<f8, <f4, <f2, |b1, |u1, |i1, <u2, <i2, <u4, <i4, <u8, <i8");
+}
+
+TEST_CASE("value_dtype: the floating dtype of largest epsilon that holds the value exactly") {
+  const double inf = std::numeric_limits<double>::infinity();
+  SUBCASE("values every floating dtype holds are BF16 (epsilon 2^-7 > F16's 2^-10)") {
+    for (double x : {0.0, -0.0, 1.0, -0.5, 3.0, 0.75, 256.0, 240.0, std::ldexp(1.0, -24)}) {
+      CAPTURE(x);
+      CHECK(value_dtype(x) == dtype::bf16);
+    }
+  }
+  SUBCASE("NaN and infinities are values of every floating dtype") {
+    CHECK(value_dtype(std::numeric_limits<double>::quiet_NaN()) == dtype::bf16);
+    CHECK(value_dtype(-std::numeric_limits<double>::quiet_NaN()) == dtype::bf16);
+    CHECK(value_dtype(inf) == dtype::bf16);
+    CHECK(value_dtype(-inf) == dtype::bf16);
+  }
+  SUBCASE("BF16 only: beyond F16's range or below its subnormals, 8 significant bits") {
+    CHECK(value_dtype(65536.0) == dtype::bf16);                        // F16 max is 65504
+    CHECK(value_dtype(std::ldexp(1.0, 127)) == dtype::bf16);
+    CHECK(value_dtype(std::ldexp(255.0, 120)) == dtype::bf16);         // BF16 max (2 - 2^-7) 2^127
+    CHECK(value_dtype(std::ldexp(1.0, -25)) == dtype::bf16);           // half of F16's least subnormal
+    CHECK(value_dtype(std::ldexp(3.0, -26)) == dtype::bf16);
+    CHECK(value_dtype(std::ldexp(1.0, -133)) == dtype::bf16);          // BF16's least subnormal
+    CHECK(value_dtype(std::ldexp(3.0, -132)) == dtype::bf16);
+    CHECK(value_dtype(1 + std::ldexp(1.0, -7)) == dtype::bf16);
+  }
+  SUBCASE("F16 only: 11 significant bits within F16's range, subnormals down to 2^-24") {
+    CHECK(value_dtype(1 + std::ldexp(1.0, -10)) == dtype::f16);
+    CHECK(value_dtype(-(1 + std::ldexp(1.0, -8))) == dtype::f16);
+    CHECK(value_dtype(65504.0) == dtype::f16);                         // F16 max: 11 bits
+    CHECK(value_dtype(2049.0 / 2048) == dtype::f32);                   // 12 bits: neither
+    CHECK(value_dtype(std::ldexp(1023.0, -24)) == dtype::f16);         // largest F16 subnormal
+    CHECK(value_dtype(std::ldexp(1023.0, -25)) == dtype::f32);         // below F16's quantum
+    CHECK(value_dtype(std::ldexp(511.0, -24)) == dtype::f16);
+    CHECK(value_dtype(std::ldexp(257.0, -20)) == dtype::f16);          // 9 bits, normal in F16
+  }
+  SUBCASE("F32: too many bits or too far out for BF16 and F16") {
+    CHECK(value_dtype(65520.0) == dtype::f32);                         // beyond F16, 12 bits
+    CHECK(value_dtype(100000.0) == dtype::f32);
+    CHECK(value_dtype(double(0.1f)) == dtype::f32);
+    CHECK(value_dtype(double(std::numeric_limits<float>::max())) == dtype::f32);
+    CHECK(value_dtype(double(std::numeric_limits<float>::min())) == dtype::bf16);    // 2^-126
+    CHECK(value_dtype(double(std::numeric_limits<float>::denorm_min())) == dtype::f32);  // 2^-149
+    CHECK(value_dtype(std::ldexp(3.0, -149)) == dtype::f32);
+    CHECK(value_dtype(std::ldexp(1.0, -134)) == dtype::f32);           // below BF16's subnormals
+    CHECK(value_dtype(1 + std::ldexp(1.0, -23)) == dtype::f32);
+  }
+  SUBCASE("F64: beyond F32") {
+    CHECK(value_dtype(0.1) == dtype::f64);
+    CHECK(value_dtype(1 + std::ldexp(1.0, -24)) == dtype::f64);
+    CHECK(value_dtype(std::ldexp(1.0, 128)) == dtype::f64);            // beyond F32's exponents
+    CHECK(value_dtype(std::ldexp(1.0, -150)) == dtype::f64);           // below F32's subnormals
+    CHECK(value_dtype(std::numeric_limits<double>::denorm_min()) == dtype::f64);
+    CHECK(value_dtype(std::numeric_limits<double>::max()) == dtype::f64);
+  }
+}
+
+TEST_CASE("value_dtype agrees with encode/decode round trips: all F16 and BF16 patterns, random F32 and doubles") {
+  // The oracle: the first of BF16, F16, F32 through which x comes back unchanged.
+  const auto by_round_trip = [](double x) {
+    const auto same = [x](double y) { return bits(y) == bits(x) || (std::isnan(x) && std::isnan(y)); };
+    if (same(decode_bf16(encode_bf16(x)))) return dtype::bf16;
+    if (same(decode_f16(encode_f16(x)))) return dtype::f16;
+    if (same(decode_f32(encode_f32(x)))) return dtype::f32;
+    return dtype::f64;
+  };
+  std::vector<double> values;
+  for (std::uint32_t b = 0; b < 65536; ++b) {
+    values.push_back(decode_f16(static_cast<std::uint16_t>(b)));
+    values.push_back(decode_bf16(static_cast<std::uint16_t>(b)));
+  }
+  std::mt19937_64 rng(2718);
+  for (int i = 0; i < 200000; ++i) {
+    const std::uint64_t r = rng();
+    values.push_back(decode_f32(static_cast<std::uint32_t>(r)));
+    double d;
+    std::memcpy(&d, &r, sizeof d);
+    values.push_back(d);
+    values.push_back(std::ldexp(double(r >> 53), int(r % 64) - 40));  // 11 bits at varied scales
+  }
+  int f16_only = 0;
+  for (double x : values) {
+    const dtype expected = by_round_trip(x);
+    REQUIRE_MESSAGE(value_dtype(x) == expected, x);
+    f16_only += expected == dtype::f16;
+  }
+  CHECK(f16_only > 1000);  // the F16-only set is exercised
 }

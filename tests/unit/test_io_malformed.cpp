@@ -155,7 +155,9 @@ TEST_CASE("safetensors: duplicate tensor names and duplicate keys") {
 }
 
 TEST_CASE("safetensors: unknown dtype names the tensor") {
-  st_rejects("{" + entry("grad_A", "\"I32\"", "[1]", "[0,4]") + "}", 4, io_problem::unknown_dtype, "grad_A");
+  st_rejects("{" + entry("grad_A", "\"F8_E4M3\"", "[1]", "[0,1]") + "}", 1, io_problem::unknown_dtype, "grad_A");
+  st_rejects("{" + entry("grad_A", "\"C64\"", "[1]", "[0,8]") + "}", 8, io_problem::unknown_dtype, "grad_A");
+  st_rejects("{" + entry("grad_A", "\"i32\"", "[1]", "[0,4]") + "}", 4, io_problem::unknown_dtype, "grad_A");
   st_rejects("{" + entry("grad_A", "32", "[1]", "[0,4]") + "}", 4, io_problem::unknown_dtype, "grad_A");
   st_rejects("{\"grad_A\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, io_problem::unknown_dtype, "grad_A");
 }
@@ -172,6 +174,9 @@ TEST_CASE("safetensors: element count x size overflows") {
   st_rejects("{" + entry("W", "\"F32\"", "[4294967296,4294967296]", "[0,4]") + "}", 4, io_problem::size_overflow, "W");
   st_rejects("{" + entry("W", "\"F64\"", "[2305843009213693952]", "[0,4]") + "}", 4, io_problem::size_overflow, "W");
   st_rejects("{" + entry("W", "\"F32\"", "[9223372036854775808]", "[0,4]") + "}", 4, io_problem::size_overflow, "W");
+  st_rejects("{" + entry("W", "\"I64\"", "[2305843009213693952]", "[0,4]") + "}", 4, io_problem::size_overflow, "W");
+  st_rejects("{" + entry("W", "\"BOOL\"", "[4294967296,4294967296]", "[0,4]") + "}", 4, io_problem::size_overflow,
+             "W");
 }
 
 TEST_CASE("safetensors: data_offsets not two non-negative integers, or end < begin") {
@@ -189,6 +194,9 @@ TEST_CASE("safetensors: data_offsets outside the data section") {
 TEST_CASE("safetensors: data_offsets inconsistent with shape x dtype size") {
   st_rejects("{" + entry("A", "\"F32\"", "[2]", "[0,12]") + "}", 12, io_problem::size_mismatch, "A");
   st_rejects("{" + entry("A", "\"BF16\"", "[2]", "[0,8]") + "}", 8, io_problem::size_mismatch, "A");
+  st_rejects("{" + entry("step", "\"I64\"", "[]", "[0,4]") + "}", 4, io_problem::size_mismatch, "step");
+  st_rejects("{" + entry("mask", "\"BOOL\"", "[3]", "[0,6]") + "}", 6, io_problem::size_mismatch, "mask");
+  st_rejects("{" + entry("ids", "\"U16\"", "[2,2]", "[0,4]") + "}", 4, io_problem::size_mismatch, "ids");
 }
 
 TEST_CASE("safetensors: overlapping tensors") {
@@ -268,8 +276,11 @@ TEST_CASE("npy: header dict malformed or with the wrong keys") {
     npy_dict_rejects(dict, 8, io_problem::bad_header);
 }
 
-TEST_CASE("npy: dtypes other than float64/32/16, and BF16 stand-ins") {
-  npy_dict_rejects("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", 8, io_problem::unknown_dtype);
+TEST_CASE("npy: dtypes other than the float, integer and bool ones, and BF16 stand-ins") {
+  npy_dict_rejects("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16, io_problem::unknown_dtype);
+  npy_dict_rejects("{'descr': '|i4', 'fortran_order': False, 'shape': (2,), }", 8, io_problem::unknown_dtype);
+  npy_dict_rejects("{'descr': '<u3', 'fortran_order': False, 'shape': (2,), }", 6, io_problem::unknown_dtype);
+  npy_dict_rejects("{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (2,), }", 16, io_problem::unknown_dtype);
   npy_dict_rejects("{'descr': '<V2', 'fortran_order': False, 'shape': (2,), }", 4, io_problem::unknown_dtype);
   npy_dict_rejects("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8, io_problem::unknown_dtype);
   npy_dict_rejects("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 8, io_problem::unknown_dtype);
@@ -283,6 +294,13 @@ TEST_CASE("npy: shape negative, non-integer or not a tuple") {
   npy_dict_rejects("{'descr': '<f4', 'fortran_order': False, 'shape': ('2',), }", 8, io_problem::bad_shape);
   npy_dict_rejects("{'descr': '<f4', 'fortran_order': False, 'shape': (-99999999999999999999,), }", 8,
                    io_problem::bad_shape);
+}
+
+TEST_CASE("npy: integer and bool data of the wrong length") {
+  npy_dict_rejects("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 8, io_problem::truncated);
+  npy_dict_rejects("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 24, io_problem::unused_bytes);
+  npy_dict_rejects("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", 2, io_problem::truncated);
+  npy_dict_rejects("{'descr': '>u2', 'fortran_order': True, 'shape': (2, 2), }", 9, io_problem::unused_bytes);
 }
 
 TEST_CASE("npy: element count x size overflows") {
@@ -425,10 +443,25 @@ TEST_CASE("npz: a malformed npy inside a member names the member") {
   Zip z;
   const std::size_t header = z.data(1);
   REQUIRE(z.bytes[header + 21] == '<');
-  z.bytes[header + 22] = 'i';  // "'<f4'" -> "'<i4'"
+  z.bytes[header + 22] = 'c';  // "'<f4'" -> "'<c4'"
   z.fix_crc(1);
   z.rejects(io_problem::unknown_dtype, "B");
   Zip y(npz_compression::stored);
   set_le(y.bytes, y.local[0], 0, 4);
   y.rejects(io_problem::bad_zip, "A");
+}
+
+// ---------------------------------------------------------------- values
+
+TEST_CASE("values of a BOOL or integer tensor: not_floating names the tensor") {
+  Zip z;
+  const std::size_t header = z.data(1);
+  z.bytes[header + 22] = 'i';  // member B: "'<f4'" -> "'<i4'", a valid npy
+  z.fix_crc(1);
+  const TensorFile f = parse_npz(z.bytes.data(), z.bytes.size(), kNpz);
+  const Tensor& b = *f.find("B");
+  CHECK(b.type == dtype::i32);
+  expect_io_error([&] { b.to_matrix<double>(); }, io_problem::not_floating, "", "B");
+  expect_io_error([&] { b.value(1); }, io_problem::not_floating, "", "B");
+  CHECK(f.find("A")->value(1) == 2.0f);
 }

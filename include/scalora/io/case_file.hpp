@@ -14,7 +14,9 @@
 //                     value broadcast to r)
 // Scalars have shape [] or [1]. Inputs must be finite (second moments >= 0);
 // outputs may hold anything finite or not (a NaN output is a failed check, not
-// an unreadable case).
+// an unreadable case). These names must be floating tensors (F64, F32, BF16, F16);
+// other names, of any dtype (an I64 "step" of an optimizer dump), are listed as
+// ignored.
 #pragma once
 
 #include <algorithm>
@@ -43,11 +45,16 @@ struct Case {
   Layer<double> output;  ///< out.*: the state after steps 5-8, each part when given
   Vector<double> out_alpha, out_beta;  ///< r entries when given
   bool out_alpha_scalar = false, out_beta_scalar = false;  ///< given as one value
-  std::map<std::string, dtype> dtypes;  ///< every tensor used, by its name in the file
+  std::map<std::string, dtype> dtypes;  ///< every tensor used, by its name in the file: its stored dtype
+  /// For every name in dtypes, value_dtype of its values: the floating dtype of largest
+  /// epsilon that holds each of them exactly (an F64 tensor of BF16 values is BF16;
+  /// never finer than the stored dtype). The precision the values carry, whatever the
+  /// container.
+  std::map<std::string, dtype> value_dtypes;
   std::map<std::string, std::string> metadata;  ///< safetensors "__metadata__"
   std::optional<dtype> compute_type;   ///< metadata "scalora.compute_dtype"
   scaling_mode mode = scaling_mode::hybrid;  ///< metadata "scalora.mode": "hybrid" or "scalar"
-  std::vector<std::string> ignored;  ///< names this format does not use (none under "out.")
+  std::vector<std::string> ignored;  ///< names this format does not use, of any dtype (none under "out.")
 
   bool has(const std::string& name) const { return dtypes.count(name) != 0; }
   /// True when any out.* tensor is present.
@@ -151,7 +158,12 @@ class CaseReader {
         found = found || base == k;
       if (!found && is_out)
         fail(io_problem::unknown_name, t.name, "not an output of the case format (docs/validating.md)");
-      if (!found) c_.ignored.push_back(t.name);
+      if (!found)
+        c_.ignored.push_back(t.name);
+      else if (!is_floating(t.type))
+        fail(io_problem::not_floating, t.name,
+             std::string("not a floating-point tensor: dtype ") + safetensors_name(t.type) +
+                 "; the case format needs F64, F32, BF16 or F16 here (docs/validating.md)");
     }
   }
   /// [rows, cols] a matrix tensor must have, and why.
@@ -191,6 +203,7 @@ class CaseReader {
     if (!(v > 0) || !std::isfinite(v))
       fail(io_problem::bad_value, name, "must be finite and > 0, got " + std::to_string(v));
     c_.dtypes[name] = t->type;
+    c_.value_dtypes[name] = value_dtype(v);
     return v;
   }
   Matrix<double> to_matrix(const std::string& name) {
@@ -198,6 +211,7 @@ class CaseReader {
     if (!t) return {};
     c_.dtypes[name] = t->type;
     try {
+      c_.value_dtypes[name] = value_dtype(*t);
       return t->to_matrix<double>();
     } catch (const io_error& e) {
       throw io_error(e.problem(), c_.source, name, e.what());
@@ -220,13 +234,14 @@ class CaseReader {
     scalar = t->shape.empty() || (t->shape.size() == 1 && t->shape[0] == 1 && c_.r != 1);
     Vector<double> v(c_.r);
     for (Index i = 0; i < c_.r; ++i) v(i) = t->value(scalar ? 0 : i);
+    c_.value_dtypes[name] = value_dtype(*t);
     return v;
   }
   void read_metadata() {
     c_.metadata = file_.metadata;
     if (const auto it = file_.metadata.find("scalora.compute_dtype"); it != file_.metadata.end()) {
       c_.compute_type = dtype_from_safetensors_name(it->second);
-      if (!c_.compute_type)
+      if (!c_.compute_type || !is_floating(*c_.compute_type))
         fail(io_problem::bad_value, "__metadata__",
              "scalora.compute_dtype must be F64, F32, BF16 or F16, got '" + it->second + "'");
     }
@@ -244,8 +259,10 @@ class CaseReader {
 }  // namespace detail
 
 /// The case held by the tensors of `file` (read from `source`, named in errors).
-/// @throws io_error missing_tensor, shape_mismatch, bad_value, unknown_name (and
-/// not_scalar, invalid_tensor from the tensors), naming `source` and the tensor.
+/// @throws io_error missing_tensor, shape_mismatch, bad_value, unknown_name,
+/// not_floating (a case-format name of BOOL or integer dtype; other names of any dtype
+/// are listed in Case::ignored), and not_scalar, invalid_tensor from the tensors;
+/// naming `source` and the tensor.
 inline Case case_from_tensors(const TensorFile& file, const std::string& source) {
   return detail::CaseReader(file, source).read();
 }

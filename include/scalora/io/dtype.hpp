@@ -1,64 +1,109 @@
 // SPDX-License-Identifier: Apache-2.0
-// Element types of tensor files (F64, F32, BF16, F16) and their exact bit-level conversions.
+// Element types of tensor files: the floating types F64, F32, BF16, F16 with their exact
+// bit-level conversions, and the integer and boolean types (BOOL, U8 ... I64) that files
+// may also hold, read and written as raw bytes only.
 //
-// Decoding (bits -> double) is exact for every type. Encoding (double -> bits) rounds to
-// nearest, ties to even, in one step (never through float: no double rounding); a
-// magnitude at or above max + ulp(max)/2 becomes inf; subnormals are produced and
-// decoded exactly; NaN stays NaN with its sign and top payload bits, and is made quiet.
-// All conversions are bit manipulations: no floating-point exceptions, no UB.
+// Decoding (bits -> double) is exact for every floating type. Encoding (double -> bits)
+// rounds to nearest, ties to even, in one step (never through float: no double
+// rounding); a magnitude at or above max + ulp(max)/2 becomes inf; subnormals are
+// produced and decoded exactly; NaN stays NaN with its sign and top payload bits, and is
+// made quiet. All conversions are bit manipulations: no floating-point exceptions, no UB.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace scalora::io {
 
-/// Element type; names as in safetensors ("F64", ...) and numpy ('<f8', ...).
-enum class dtype { f64, f32, bf16, f16 };
+/// Element type; names as in safetensors ("F64", "I64", ...) and numpy ('<f8', '<i8', ...).
+/// The first four are the floating types (is_floating): only they have values
+/// (Tensor::to_matrix, value_dtype, the encoders). The others are carried as bytes.
+enum class dtype { f64, f32, bf16, f16, boolean, u8, i8, u16, i16, u32, i32, u64, i64 };
 
-/// Bytes per element: 8, 4, 2, 2 (0 for a value outside the enum).
+/// Every dtype, floating types first.
+inline constexpr dtype kDtypes[] = {dtype::f64, dtype::f32, dtype::bf16, dtype::f16, dtype::boolean,
+                                    dtype::u8,  dtype::i8,  dtype::u16,  dtype::i16, dtype::u32,
+                                    dtype::i32, dtype::u64, dtype::i64};
+
+/// Bytes per element: F64 8, F32 4, BF16 and F16 2, BOOL/U8/I8 1, U16/I16 2, U32/I32 4,
+/// U64/I64 8 (0 for a value outside the enum).
 constexpr std::size_t element_size(dtype t) {
   switch (t) {
     case dtype::f64: return 8;
     case dtype::f32: return 4;
     case dtype::bf16: return 2;
     case dtype::f16: return 2;
+    case dtype::boolean: return 1;
+    case dtype::u8: return 1;
+    case dtype::i8: return 1;
+    case dtype::u16: return 2;
+    case dtype::i16: return 2;
+    case dtype::u32: return 4;
+    case dtype::i32: return 4;
+    case dtype::u64: return 8;
+    case dtype::i64: return 8;
   }
   return 0;
 }
 
-/// True for the four enumerators (a dtype cast from an arbitrary integer may be none).
+/// True for the enumerators (a dtype cast from an arbitrary integer may be none).
 constexpr bool is_valid(dtype t) { return element_size(t) != 0; }
 
-/// safetensors dtype name: "F64", "F32", "BF16", "F16" ("?" outside the enum).
+/// True for F64, F32, BF16 and F16: the dtypes whose elements are numbers this library
+/// computes with; false for BOOL and the integer dtypes (and outside the enum).
+constexpr bool is_floating(dtype t) {
+  return t == dtype::f64 || t == dtype::f32 || t == dtype::bf16 || t == dtype::f16;
+}
+
+/// safetensors dtype name: "F64", "F32", "BF16", "F16", "BOOL", "U8", "I8", "U16", "I16",
+/// "U32", "I32", "U64", "I64" ("?" outside the enum).
 constexpr const char* safetensors_name(dtype t) {
   switch (t) {
     case dtype::f64: return "F64";
     case dtype::f32: return "F32";
     case dtype::bf16: return "BF16";
     case dtype::f16: return "F16";
+    case dtype::boolean: return "BOOL";
+    case dtype::u8: return "U8";
+    case dtype::i8: return "I8";
+    case dtype::u16: return "U16";
+    case dtype::i16: return "I16";
+    case dtype::u32: return "U32";
+    case dtype::i32: return "I32";
+    case dtype::u64: return "U64";
+    case dtype::i64: return "I64";
   }
   return "?";
 }
 
-/// Inverse of safetensors_name; nullopt for other names (I64, F8_E4M3, ...).
+/// Inverse of safetensors_name; nullopt for other names (F8_E4M3, C64, "f32", ...).
 inline std::optional<dtype> dtype_from_safetensors_name(std::string_view name) {
-  if (name == "F64") return dtype::f64;
-  if (name == "F32") return dtype::f32;
-  if (name == "BF16") return dtype::bf16;
-  if (name == "F16") return dtype::f16;
+  for (dtype t : kDtypes)
+    if (name == safetensors_name(t)) return t;
   return std::nullopt;
 }
 
-/// Little-endian numpy descr: "<f8", "<f4", "<f2"; nullptr for BF16 (numpy has no bfloat16).
+/// Little-endian numpy descr, as numpy writes it: "<f8", "<f4", "<f2", "|b1", "|u1",
+/// "|i1", "<u2", "<i2", "<u4", "<i4", "<u8", "<i8"; nullptr for BF16 (numpy has no bfloat16).
 constexpr const char* numpy_descr(dtype t) {
   switch (t) {
     case dtype::f64: return "<f8";
     case dtype::f32: return "<f4";
     case dtype::f16: return "<f2";
     case dtype::bf16: return nullptr;
+    case dtype::boolean: return "|b1";
+    case dtype::u8: return "|u1";
+    case dtype::i8: return "|i1";
+    case dtype::u16: return "<u2";
+    case dtype::i16: return "<i2";
+    case dtype::u32: return "<u4";
+    case dtype::i32: return "<i4";
+    case dtype::u64: return "<u8";
+    case dtype::i64: return "<i8";
   }
   return nullptr;
 }
@@ -69,19 +114,21 @@ struct NumpyType {
   bool big_endian;
 };
 
-/// '<f8' '<f4' '<f2' and '>f8' '>f4' '>f2' ('=' counts as little-endian: numpy writes
-/// '<' or '>' only); nullopt for anything else.
+/// The descr of numpy_descr(t) for some t, with byte order '<' or '>' ('=' counts as
+/// little-endian: numpy writes '<' or '>' only), or '|' for the one-byte types (which
+/// also accept '<', '>', '='); nullopt for anything else ('|f8', '<c8', '<V2', ...).
 inline std::optional<NumpyType> dtype_from_numpy_descr(std::string_view descr) {
-  if (descr.size() != 3 || descr[1] != 'f') return std::nullopt;
+  if (descr.size() != 3) return std::nullopt;
   const char order = descr[0];
-  if (order != '<' && order != '>' && order != '=') return std::nullopt;
-  const bool big = order == '>';
-  switch (descr[2]) {
-    case '8': return NumpyType{dtype::f64, big};
-    case '4': return NumpyType{dtype::f32, big};
-    case '2': return NumpyType{dtype::f16, big};
-    default: return std::nullopt;
+  for (dtype t : kDtypes) {
+    const char* d = numpy_descr(t);
+    if (!d || descr.substr(1) != std::string_view(d + 1)) continue;
+    const bool one_byte = element_size(t) == 1;
+    if (order == '<' || order == '=' || (order == '|' && one_byte)) return NumpyType{t, false};
+    if (order == '>') return NumpyType{t, !one_byte};
+    return std::nullopt;
   }
+  return std::nullopt;
 }
 
 namespace detail {
@@ -202,17 +249,54 @@ std::uint64_t load_le(const unsigned char* p) {
 
 /// Value of one little-endian element at p (element_size(t) bytes). With t a
 /// constant the switch folds away (Tensor::to_matrix decodes a whole tensor so).
+/// t must be floating: BOOL and the integer dtypes have no value here (quiet NaN; the
+/// Tensor accessors throw not_floating before calling this).
 inline double decode_element(dtype t, const unsigned char* p) {
   switch (t) {
     case dtype::f64: return detail::double_of(detail::load_le<8>(p));
     case dtype::f32: return decode_f32(static_cast<std::uint32_t>(detail::load_le<4>(p)));
     case dtype::bf16: return decode_bf16(static_cast<std::uint16_t>(detail::load_le<2>(p)));
     case dtype::f16: return decode_f16(static_cast<std::uint16_t>(detail::load_le<2>(p)));
+    case dtype::boolean:
+    case dtype::u8:
+    case dtype::i8:
+    case dtype::u16:
+    case dtype::i16:
+    case dtype::u32:
+    case dtype::i32:
+    case dtype::u64:
+    case dtype::i64: return std::numeric_limits<double>::quiet_NaN();
   }
   return 0;
 }
 
-/// Writes x rounded to t as element_size(t) little-endian bytes at p.
+namespace detail {
+/// Calls f(decode, element_size(t)), decode(p) being decode_element(t, p) with the
+/// floating dtype t fixed at compile time, so that a loop over the elements in f runs
+/// without a switch per element; does nothing for BOOL and the integer dtypes.
+template <class F>
+void with_decoder(dtype t, F&& f) {
+  switch (t) {
+    case dtype::f64: f([](const unsigned char* p) { return decode_element(dtype::f64, p); }, std::size_t{8}); break;
+    case dtype::f32: f([](const unsigned char* p) { return decode_element(dtype::f32, p); }, std::size_t{4}); break;
+    case dtype::bf16: f([](const unsigned char* p) { return decode_element(dtype::bf16, p); }, std::size_t{2}); break;
+    case dtype::f16: f([](const unsigned char* p) { return decode_element(dtype::f16, p); }, std::size_t{2}); break;
+    case dtype::boolean:
+    case dtype::u8:
+    case dtype::i8:
+    case dtype::u16:
+    case dtype::i16:
+    case dtype::u32:
+    case dtype::i32:
+    case dtype::u64:
+    case dtype::i64: break;
+  }
+}
+}  // namespace detail
+
+/// Writes x rounded to t as element_size(t) little-endian bytes at p. t must be
+/// floating: for BOOL and the integer dtypes it writes nothing (from_matrix and
+/// from_scalar throw not_floating before calling this).
 inline void encode_element(dtype t, double x, unsigned char* p) {
   std::uint64_t v = 0;
   switch (t) {
@@ -220,9 +304,92 @@ inline void encode_element(dtype t, double x, unsigned char* p) {
     case dtype::f32: v = encode_f32(x); break;
     case dtype::bf16: v = encode_bf16(x); break;
     case dtype::f16: v = encode_f16(x); break;
+    case dtype::boolean:
+    case dtype::u8:
+    case dtype::i8:
+    case dtype::u16:
+    case dtype::i16:
+    case dtype::u32:
+    case dtype::i32:
+    case dtype::u64:
+    case dtype::i64: return;
   }
   const std::size_t n = element_size(t);
   for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+namespace detail {
+
+/// True when the normal double 2^e * (1 + frac / 2^52) is a value of the IEEE binary
+/// format with exponents 1 - Emax .. Emax and MantBits stored bits, subnormals
+/// included: e <= Emax, and no bit of frac is set below the format's quantum at x,
+/// 2^(max(e, 1 - Emax) - MantBits).
+template <int Emax, int MantBits>
+constexpr bool fits_binary(int e, std::uint64_t frac) {
+  constexpr int emin = 1 - Emax;
+  if (e > Emax) return false;
+  const int below = 52 - MantBits + (e < emin ? emin - e : 0);  // bits of frac below the quantum
+  return below <= 52 && (frac & ((std::uint64_t{1} << below) - 1)) == 0;
+}
+
+/// Which of BF16, F16 and F32 hold every value added so far (value_dtype).
+class ValueDtypeScan {
+ public:
+  /// `stored`: a floating dtype known to hold every value that will be added.
+  explicit ValueDtypeScan(dtype stored = dtype::f64) : stored_(stored) {}
+
+  void add(double x) {
+    const std::uint64_t b = bits_of(x);
+    const int exp_field = static_cast<int>((b >> 52) & 0x7ff);
+    const std::uint64_t frac = b & ((std::uint64_t{1} << 52) - 1);
+    if (exp_field == 0x7ff || (exp_field == 0 && frac == 0)) return;  // NaN, +-inf, +-0: in every floating dtype
+    if (exp_field == 0) {  // a double subnormal lies below the range of the narrower dtypes
+      bf16_ = f16_ = f32_ = false;
+      return;
+    }
+    const int e = exp_field - 1023;
+    bf16_ = bf16_ && fits_binary<127, 7>(e, frac);
+    f16_ = f16_ && fits_binary<15, 10>(e, frac);
+    f32_ = f32_ && fits_binary<127, 23>(e, frac);
+  }
+  /// Further values cannot change the result: the coarsest candidate left is the
+  /// stored dtype (which holds them all), or none but F64 is left.
+  bool settled() const {
+    if (bf16_) return stored_ == dtype::bf16;
+    if (f16_) return stored_ == dtype::f16;
+    if (f32_) return stored_ == dtype::f32;
+    return true;
+  }
+  /// The first of BF16, F16, F32, F64 (decreasing epsilon) that holds every value.
+  dtype result() const { return bf16_ ? dtype::bf16 : f16_ ? dtype::f16 : f32_ ? dtype::f32 : dtype::f64; }
+
+ private:
+  dtype stored_;
+  bool bf16_ = true, f16_ = true, f32_ = true;
+};
+
+}  // namespace detail
+
+/// The floating dtype with the largest epsilon among those that hold x exactly:
+/// BF16 (epsilon 2^-7; F32's exponent range, 8 significant bits, subnormals down to
+/// 2^-133), else F16 (2^-10; |x| <= 65504, 11 significant bits, subnormals down to
+/// 2^-24), else F32 (2^-23; subnormals down to 2^-149), else F64. BF16 and F16 are not
+/// nested (1 + 2^-10 is F16 only, 2^20 BF16 only); a value both hold (0, 1, 0.5, ...)
+/// is BF16, the coarser of the two. NaN, +-inf and +-0 are values of every floating
+/// dtype (a NaN's payload is not looked at): BF16.
+inline dtype value_dtype(double x) {
+  detail::ValueDtypeScan scan;
+  scan.add(x);
+  return scan.result();
+}
+
+/// The names of every dtype as `name` spells them (skipping dtypes it has none for),
+/// separated by ", " (for error messages).
+inline std::string dtype_names(const char* (*name)(dtype)) {
+  std::string out;
+  for (dtype t : kDtypes)
+    if (const char* n = name(t)) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
 }
 
 }  // namespace scalora::io

@@ -23,7 +23,7 @@ enum class io_problem {
   bad_json,                 ///< the safetensors header is not valid JSON (or is nested too deep)
   not_object,               ///< the header, or a tensor entry, is not a JSON object
   duplicate_name,           ///< two tensors (or ZIP members, or keys of one entry) share a name
-  unknown_dtype,            ///< dtype missing or not one of F64, F32, BF16, F16 ('<f8', '<f4', '<f2')
+  unknown_dtype,            ///< dtype missing or not one the format defines that scalora knows (F8_E4M3, '<c8')
   bad_shape,                ///< shape missing, not a list/tuple, or an entry negative or non-integer
   size_overflow,            ///< element count x element size does not fit in 64 bits
   bad_offsets,              ///< data_offsets not two non-negative integers, or end < begin
@@ -49,6 +49,7 @@ enum class io_problem {
   shape_mismatch,           ///< case file: a tensor's shape disagrees with m, n, r of A and B
   bad_value,                ///< case file: a scalar not finite and > 0, an input entry NaN/Inf
   unknown_name,             ///< case file: an "out." tensor the format does not define
+  not_floating,             ///< values asked of a BOOL or integer tensor (or such a dtype given to an encoder)
 };
 
 inline const char* to_string(io_problem p) {
@@ -86,6 +87,7 @@ inline const char* to_string(io_problem p) {
     case io_problem::shape_mismatch: return "shape_mismatch";
     case io_problem::bad_value: return "bad_value";
     case io_problem::unknown_name: return "unknown_name";
+    case io_problem::not_floating: return "not_floating";
   }
   return "unknown";
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// numpy .npy read/write: format versions 1.0, 2.0, 3.0; descr '<f8' '<f4' '<f2' (and '>'),
-// fortran_order True/False, any rank. Writes version 1.0 (2.0 when the header needs it)
+// numpy .npy read/write: format versions 1.0, 2.0, 3.0; descr '<f8' '<f4' '<f2', '|b1',
+// '|u1' '|i1', '<u2' '<i2' '<u4' '<i4' '<u8' '<i8' (and '>'), fortran_order True/False, any rank. Writes version 1.0 (2.0 when the header needs it)
 // byte for byte as numpy 1.24's np.save does.
 //
 // Layout: "\x93NUMPY", major, minor, header length (u16 LE for 1.0, u32 LE for 2.0/3.0),
@@ -237,7 +237,8 @@ inline NpyLayout parse_npy_header(const ByteSource& src, const std::string& tens
   const auto type = dtype_from_numpy_descr(descr->text);
   if (!type)
     throw io_error(io_problem::unknown_dtype, file, tensor,
-                   "descr '" + printable(descr->text) + "' is not '<f8', '<f4', '<f2' (or '>')");
+                   "descr '" + printable(descr->text) + "' is not one of " + dtype_names(numpy_descr) +
+                       " (or '>' for big-endian)");
   out.type = type->type;
   out.big_endian = type->big_endian;
 

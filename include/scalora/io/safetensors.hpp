@@ -126,7 +126,8 @@ inline void parse_safetensors_entry(const nlohmann::json& entry, const std::stri
   const auto type = dtype_from_safetensors_name(dt->get_ref<const std::string&>());
   if (!type)
     throw io_error(io_problem::unknown_dtype, file, name,
-                   "dtype \"" + printable(dt->get_ref<const std::string&>()) + "\" is not F64, F32, BF16 or F16");
+                   "dtype \"" + printable(dt->get_ref<const std::string&>()) + "\" is not one of " +
+                       dtype_names(safetensors_name));
   t.type = *type;
 
   const auto shape = entry.find("shape");

@@ -32,6 +32,8 @@ std::optional<io_problem> tensor_problem(const Tensor& t, std::string& why, std:
 /// One named tensor. data holds element_count() * element_size(type) bytes, each
 /// element little-endian, in C (row-major) order: element (i0, ..., ik) sits at
 /// flat index ((i0 * d1 + i1) * d2 + ...) * dk + ik. shape {} is a scalar (1 element).
+/// Any dtype is carried and written; only a floating one (is_floating) has values:
+/// value, to_matrix and scalar_value of a BOOL or integer tensor throw not_floating.
 struct Tensor {
   std::string name;
   dtype type = dtype::f32;
@@ -48,18 +50,30 @@ struct Tensor {
   /// Throws io_error invalid_tensor (or bad_shape, size_overflow) unless data.size() == byte_size().
   void check_consistent() const;
 
-  /// Value of the element at a flat row-major index (0 <= i < element_count(); unchecked).
+  /// Throws io_error not_floating, naming the tensor and its dtype, unless is_floating(type).
+  void check_floating() const {
+    if (!is_floating(type))
+      throw io_error(io_problem::not_floating, "", name,
+                     std::string("not a floating-point tensor: dtype ") + safetensors_name(type) +
+                         " (values are read from F64, F32, BF16 and F16 tensors only)");
+  }
+
+  /// Value of the element at a flat row-major index (0 <= i < element_count(); the
+  /// index is unchecked). @throws io_error not_floating (BOOL or integer dtype).
   double value(std::int64_t i) const {
+    check_floating();
     return decode_element(type, data.data() + static_cast<std::size_t>(i) * element_size(type));
   }
 
   /// Column-major Eigen copy: rank 2 [r, c] -> r x c with M(i, j) = element (i, j);
   /// rank 1 [n] -> n x 1; rank 0 -> 1 x 1. T is float or double; F16/BF16/F32 values
   /// are exact in both, F64 into float rounds to nearest even (round_to_float).
-  /// @throws io_error not_matrix (rank > 2), invalid_tensor (inconsistent data).
+  /// @throws io_error not_floating (BOOL or integer dtype), not_matrix (rank > 2),
+  /// invalid_tensor (inconsistent data).
   template <class T>
   Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> to_matrix() const {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "to_matrix<float> or <double>");
+    check_floating();
     if (shape.size() > 2)
       throw io_error(io_problem::not_matrix, "", name, "rank " + std::to_string(shape.size()) + " is not 0, 1 or 2");
     check_consistent();
@@ -83,18 +97,15 @@ struct Tensor {
                 m(i, j) = v;
             }
     };
-    switch (type) {
-      case dtype::f64: fill([](const unsigned char* p) { return decode_element(dtype::f64, p); }, 8); break;
-      case dtype::f32: fill([](const unsigned char* p) { return decode_element(dtype::f32, p); }, 4); break;
-      case dtype::bf16: fill([](const unsigned char* p) { return decode_element(dtype::bf16, p); }, 2); break;
-      case dtype::f16: fill([](const unsigned char* p) { return decode_element(dtype::f16, p); }, 2); break;
-    }
+    detail::with_decoder(type, fill);
     return m;
   }
 
   /// The single value of a tensor of shape {} or {1}.
-  /// @throws io_error not_scalar (any other shape), invalid_tensor (inconsistent data).
+  /// @throws io_error not_floating (BOOL or integer dtype), not_scalar (any other
+  /// shape), invalid_tensor (inconsistent data).
   double scalar_value() const {
+    check_floating();
     if (!(shape.empty() || (shape.size() == 1 && shape[0] == 1))) {
       std::string s = "[";
       for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -162,13 +173,25 @@ inline void Tensor::check_consistent() const {
   if (const auto p = detail::tensor_problem(*this, why, count, bytes, true)) throw io_error(*p, "", name, why);
 }
 
+namespace detail {
+/// The encoders' precondition: `type` is a floating dtype (invalid_tensor outside the
+/// enum, not_floating for BOOL and the integer dtypes).
+inline void check_encodable(dtype type, const std::string& name) {
+  if (!is_valid(type)) throw io_error(io_problem::invalid_tensor, "", name, "dtype outside the enum");
+  if (!is_floating(type))
+    throw io_error(io_problem::not_floating, "", name,
+                   std::string("values are encoded into F64, F32, BF16 or F16 only, not ") + safetensors_name(type));
+}
+}  // namespace detail
+
 /// Tensor of shape [rows, cols] holding M rounded to `type` (round to nearest even,
-/// overflow to inf, NaN kept quiet). M's scalar is float or double.
+/// overflow to inf, NaN kept quiet). M's scalar is float or double; `type` is floating
+/// (io_error not_floating otherwise).
 template <class Derived>
 Tensor from_matrix(std::string name, const Eigen::MatrixBase<Derived>& M, dtype type) {
   using Scalar = typename Derived::Scalar;
   static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "float or double matrix");
-  if (!is_valid(type)) throw io_error(io_problem::invalid_tensor, "", name, "dtype outside the enum");
+  detail::check_encodable(type, name);
   Tensor t;
   t.name = std::move(name);
   t.type = type;
@@ -181,9 +204,10 @@ Tensor from_matrix(std::string name, const Eigen::MatrixBase<Derived>& M, dtype 
   return t;
 }
 
-/// Tensor of shape `shape` ({} by default, or {1}) holding `value` rounded to `type`.
+/// Tensor of shape `shape` ({} by default, or {1}) holding `value` rounded to `type`
+/// (floating; io_error not_floating otherwise).
 inline Tensor from_scalar(std::string name, double value, dtype type, std::vector<std::int64_t> shape = {}) {
-  if (!is_valid(type)) throw io_error(io_problem::invalid_tensor, "", name, "dtype outside the enum");
+  detail::check_encodable(type, name);
   if (!(shape.empty() || (shape.size() == 1 && shape[0] == 1)))
     throw io_error(io_problem::not_scalar, "", name, "a scalar tensor has shape [] or [1]");
   Tensor t;
@@ -193,6 +217,35 @@ inline Tensor from_scalar(std::string name, double value, dtype type, std::vecto
   t.data.resize(element_size(type));
   encode_element(type, value, t.data.data());
   return t;
+}
+
+/// value_dtype of every value of M (float or double): the floating dtype with the
+/// largest epsilon that holds each of them exactly (BF16, else F16, else F32, else F64;
+/// NaN, +-inf and +-0 constrain nothing; an empty M is BF16). O(size); stops as soon
+/// as the result is known (a value only F64 holds; for a float M, one only F32 holds).
+template <class Derived>
+dtype value_dtype(const Eigen::MatrixBase<Derived>& M) {
+  using Scalar = typename Derived::Scalar;
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "float or double matrix");
+  detail::ValueDtypeScan scan(std::is_same_v<Scalar, float> ? dtype::f32 : dtype::f64);
+  for (Eigen::Index j = 0; j < M.cols() && !scan.settled(); ++j)
+    for (Eigen::Index i = 0; i < M.rows() && !scan.settled(); ++i) scan.add(static_cast<double>(M(i, j)));
+  return scan.result();
+}
+
+/// value_dtype of every element of a floating tensor of any rank, stopping as soon as
+/// the result is known: a BF16 tensor is BF16 without a look at its data, an F16 one
+/// is F16 at its first value BF16 does not hold, an F32 one F32 at its first value
+/// neither BF16 nor F16 holds.
+/// @throws io_error not_floating (BOOL or integer dtype), invalid_tensor (inconsistent data).
+inline dtype value_dtype(const Tensor& t) {
+  t.check_floating();
+  t.check_consistent();
+  detail::ValueDtypeScan scan(t.type);
+  detail::with_decoder(t.type, [&](auto decode, std::size_t size) {
+    for (std::size_t at = 0; at < t.data.size() && !scan.settled(); at += size) scan.add(decode(t.data.data() + at));
+  });
+  return scan.result();
 }
 
 /// The tensors of one file, in file order, and the safetensors "__metadata__" map.

@@ -37,14 +37,14 @@ inline std::string fmt(double x) {
 }  // namespace detail
 
 /// The lemma of one rescaled part, entry by entry:
-///   out_ij = in_ij s_j^power,  value = max |out - in s^p| / (eps max(|in s^p|, min_normal)),
-/// the product formed exactly as a double-double (two_product). min_normal is
-/// the storage type's smallest normal number: a correctly rounded subnormal is
-/// within eps min_normal / 2 of the exact product, so the floor keeps the
+///   out_ij = in_ij s_j^power,  value = max |out - in s^p| / max(eps |in s^p|, floor),
+/// the product formed exactly as a double-double (two_product). floor is eps
+/// times the storage type's smallest normal number: a correctly rounded
+/// subnormal is within floor / 2 of the exact product, so the floor keeps the
 /// budget meaningful there. A NaN or Inf output is +inf.
 inline Check rescale_check(const std::string& id, const std::string& title, const Matrix<double>& in,
                            const Matrix<double>& out, const Vector<double>& scale, int power, double eps,
-                           double min_normal, double budget, const std::string& unit) {
+                           double floor, double budget, const std::string& unit) {
   double worst = 0;
   Index wi = -1, wj = -1;
   for (Index j = 0; j < in.cols(); ++j) {
@@ -60,7 +60,7 @@ inline Check rescale_check(const std::string& id, const std::string& title, cons
       }
       const double o = out(i, j);
       const double diff = std::abs((o - hi) - lo);
-      const double denom = eps * std::max(std::abs(hi), min_normal);
+      const double denom = std::max(eps * std::abs(hi), floor);
       double e = diff == 0 ? 0.0 : diff / denom;
       if (!std::isfinite(o) || std::isnan(e)) e = INFINITY;
       if (e > worst || (wi < 0 && e == worst && std::isinf(e))) {
@@ -279,7 +279,7 @@ Comparison compare_step(const Layer<S>& input, const Layer<S>& output, const Vec
     if (in.size() == 0 || out.size() == 0) continue;
     cmp.checks.push_back(rescale_check(std::string("out.") + p.name, p.title, in.template cast<double>(),
                                        out.template cast<double>(), p.by_alpha ? alpha_s : beta_s, p.power, eps_s,
-                                       min_s, rescaled_entry_budget(p.power), unit));
+                                       eps_s * min_s, rescaled_entry_budget(p.power), unit));
   }
   if (input.W_pt.size() != 0 && output.W_pt.size() != 0)
     cmp.checks.push_back(w_unchanged_check(input.W_pt.template cast<double>(), output.W_pt.template cast<double>(),

@@ -37,40 +37,6 @@ namespace detail {
 
 inline std::string eps_unit(io::dtype t) { return std::string("eps_") + io::safetensors_name(t); }
 
-/// The coarsest of F64, F32, BF16, F16 (largest epsilon) that holds every
-/// value of x exactly: the precision the values carry.
-inline io::dtype carried_dtype(const Matrix<double>& x) {
-  bool f32 = true, bf16 = true, f16 = true;
-  for (Index j = 0; j < x.cols() && (f32 || bf16 || f16); ++j)
-    for (Index i = 0; i < x.rows(); ++i) {
-      const double v = x(i, j);
-      if (!std::isfinite(v)) continue;
-      const float f = float(v);
-      if (double(f) != v) {
-        f32 = bf16 = f16 = false;
-        break;
-      }
-      std::uint32_t bits;
-      std::memcpy(&bits, &f, 4);
-      if ((bits & 0xFFFFu) != 0) bf16 = false;
-      const double a = std::abs(v);
-      if (a != 0) {
-        // F16: 11 significant bits, exponents down to 2^-24 (subnormals), max 65504.
-        if (a > 65504.0) f16 = false;
-        else {
-          int e;
-          std::frexp(a, &e);  // a in [2^(e-1), 2^e)
-          const int lowest_bit = std::max(e - 11, -24);
-          if (std::ldexp(std::round(std::ldexp(a, -lowest_bit)), lowest_bit) != a) f16 = false;
-        }
-      }
-    }
-  if (bf16) return io::dtype::bf16;  // epsilon 2^-7: the coarsest
-  if (f16) return io::dtype::f16;
-  if (f32) return io::dtype::f32;
-  return io::dtype::f64;
-}
-
 /// The precision the implementation computed M, lambda and u in: --compute,
 /// else the metadata scalora.compute_dtype, else F64 when one of A, B, grad_A,
 /// grad_B carries F64 values (not all representable in F32), else F32
@@ -230,23 +196,13 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
   v.mode = o.mode ? *o.mode : c.mode;
   for (const std::string& name : c.ignored) v.notes.push_back("tensor '" + name + "' is not part of the case format: ignored");
 
-  // The precision each tensor's values carry.
-  {
-    auto note = [&](const std::string& name, const Matrix<double>& x) {
-      if (x.size() == 0 || !c.has(name)) return;
-      const io::dtype carried = detail::carried_dtype(x);
-      const io::dtype stored = c.dtypes.at(name);
-      v.value_dtypes[name] = dtype_epsilon(carried) > dtype_epsilon(stored) ? carried : stored;
-      if (v.value_dtypes[name] != stored)
-        v.notes.push_back("'" + name + "' is stored as " + io::safetensors_name(stored) + " but every value is a " +
-                          io::safetensors_name(v.value_dtypes[name]) + ": judged in " +
-                          detail::eps_unit(v.value_dtypes[name]));
-    };
-    for (const auto& [name, part] : io::layer_parts(c.input)) note(name, *part);
-    for (const auto& [name, part] : io::layer_parts(c.output)) note(std::string("out.") + name, *part);
-    note("G", c.G);
-    if (c.out_alpha.size()) note("out.alpha", Matrix<double>(c.out_alpha));
-    if (c.out_beta.size()) note("out.beta", Matrix<double>(c.out_beta));
+  // The precision each tensor's values carry (io::value_dtype, computed by the reader).
+  v.value_dtypes = c.value_dtypes;
+  for (const auto& [name, carried] : c.value_dtypes) {
+    const io::dtype stored = c.dtypes.at(name);
+    if (carried != stored && io::is_floating(stored) && name != "L" && name != "lr" && name != "lora_scale")
+      v.notes.push_back("'" + name + "' is stored as " + io::safetensors_name(stored) + " but every value is a " +
+                        io::safetensors_name(carried) + ": judged in " + detail::eps_unit(carried));
   }
   v.compute = detail::compute_dtype(c, v.value_dtypes, o, &v.compute_reason);
   const double eps_c = dtype_epsilon(v.compute);
@@ -308,11 +264,13 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
     if (out.size() == 0) continue;
     const std::string id = std::string("out.") + p.name;
     const detail::RecoveredScaling& rs = p.by_alpha ? ra : rb;
-    const io::dtype t = v.value_dtypes.at(id);
+    // Relative to the precision the values carry, with the subnormal floor of
+    // the stored type (a bf16-valued F16 tensor still rounds subnormals at F16's spacing).
+    const io::dtype t = v.value_dtypes.at(id), stored = c.dtypes.at(id);
     const double eps = dtype_epsilon(t);
-    Check k = rescale_check(id, p.title, rescaled_part(c.input, p.name), out, rs.s, p.power, eps,
-                            dtype_min_normal(t), rescaled_entry_budget(p.power) + p.power * rs.delta / eps,
-                            detail::eps_unit(t));
+    const double floor = std::max(eps * dtype_min_normal(t), dtype_epsilon(stored) * dtype_min_normal(stored));
+    Check k = rescale_check(id, p.title, rescaled_part(c.input, p.name), out, rs.s, p.power, eps, floor,
+                            rescaled_entry_budget(p.power) + p.power * rs.delta / eps, detail::eps_unit(t));
     k.name += std::string(" (") + (p.by_alpha ? "alpha: " : "beta: ") + rs.source + ")";
     v.checks.push_back(k);
   }
