@@ -228,7 +228,7 @@ TEST_CASE("zero initialisation is exactly zero") {
   }
 }
 
-TEST_CASE("G has the rank it claims; gradients are those of G, rounded as claimed") {
+TEST_CASE("G has the rank it claims, and the gradients are those of G rounded as claimed") {
   for (const HardLayerCase& c : sample_cases(200, 6)) {
     INFO(show(c));
     const HardLayer h = build_hard_layer(c);
@@ -300,7 +300,7 @@ TEST_CASE("near-collinear columns are delta apart") {
   }
 }
 
-TEST_CASE("row and column scales span the claimed decades; only the row scales change cond(D M D)") {
+TEST_CASE("row and column scales span the claimed decades, and only the row scales change cond(D M D)") {
   for (const HardLayerCase& c : sample_cases(150, 8, [](const HardLayerCase& c) {
          return c.row_decades > 0 || c.column_decades > 0;
        })) {
