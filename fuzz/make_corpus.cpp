@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 // Writes the seed corpora fuzz/corpus/<target>/: valid files of each kind (our writer's
-// and numpy's) and one or more invalid files per class of defect.
+// and numpy's) and one or more invalid files per class of defect; for the step
+// harnesses, hard_* seeds that use step_input.hpp's extension block (near-collinear
+// columns, row scales, gradients of one low-rank G).
 // Usage: scalora_make_corpus <fuzz/corpus>   (the output is committed)
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../tests/support/io_numpy_fixtures.hpp"
 #include "scalora/io.hpp"
 #include "scalora/io/case_file.hpp"
+#include "step_input.hpp"
 
 namespace {
 
@@ -262,6 +267,58 @@ void case_file_corpus() {
        serialize_safetensors(full, {{"scalora.compute_dtype", "F64"}, {"scalora.mode", "column"}}));
 }
 
+/// One layer in step_input.hpp's bytes: hybrid, L = lr = s = 1, entries small
+/// multiples of 1/16 in [-4, 4) from a fixed sequence (B zero when zero_B), then
+/// the extension block `ext` (without the magic).
+Bytes step_seed(bool use_float, int m, int n, int r, bool zero_B, const Bytes& ext) {
+  Bytes out = {static_cast<unsigned char>(use_float ? 1 : 0), 1, 40, 1, 40, 0};  // options, L, lr, 1 layer
+  const unsigned char shape[] = {static_cast<unsigned char>(m - 1), static_cast<unsigned char>(n - 1),
+                                 static_cast<unsigned char>(r - 1), 0, 4, 100};  // nothing optional, s = 1, e = 0
+  out.insert(out.end(), std::begin(shape), std::end(shape));
+  std::uint32_t state = 12345;
+  const auto entries = [&](int count, bool zero) {
+    for (int k = 0; k < count; ++k) {
+      state = state * 1664525u + 1013904223u;
+      out.push_back(zero ? 0 : 1);  // selector: zero or small integer
+      if (!zero) out.push_back(static_cast<unsigned char>(64 + (state >> 25)));
+    }
+  };
+  entries(m * r, false);      // A
+  entries(n * r, zero_B);     // B
+  entries((m + n) * r, false);  // grad_A, grad_B
+  out.push_back(scalora::fuzz::kHardMagic[0]);
+  out.push_back(scalora::fuzz::kHardMagic[1]);
+  out.insert(out.end(), ext.begin(), ext.end());
+  return out;
+}
+
+void step_corpus() {
+  const int m = 10, n = 8, r = 3;
+  Bytes rows;  // row exponents +-60, +-20 alternating, A's then B's
+  for (int i = 0; i < m + n; ++i) rows.push_back(static_cast<unsigned char>(i % 4 == 0 ? 120 : i % 4 == 1 ? 136 : i % 4 == 2 ? 40 : 216));
+  auto cat = [](Bytes a, const Bytes& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  const std::vector<std::pair<std::string, Bytes>> seeds = {
+      {"hard_collinear_A_2e-10", step_seed(false, m, n, r, false, {1, 0, 10})},
+      {"hard_collinear_B_2e-20", step_seed(false, m, n, r, false, {2, 1, 20})},
+      {"hard_collinear_AB_2e-30_float", step_seed(true, m, n, r, false, {3, 0, 30})},
+      {"hard_collinear_A_2e-40", step_seed(false, m, n, r, false, {1, 1, 40})},
+      {"hard_collinear_A_2e-60_duplicate", step_seed(false, m, n, r, false, {1, 0, 60})},
+      {"hard_rows_2e60", step_seed(false, m, n, r, false, cat({12}, rows))},
+      {"hard_rows_2e60_float", step_seed(true, m, n, r, false, cat({12}, rows))},
+      {"hard_rows_collinear_B_2e-20", step_seed(false, m, n, r, false, cat({14, 0, 20}, rows))},
+      {"hard_low_rank_g_1", step_seed(false, m, n, r, false, {16, 0})},
+      {"hard_low_rank_g_2_collinear_A", step_seed(false, m, n, r, false, {17, 1, 30, 1})},
+      {"hard_low_rank_g_rows", step_seed(false, m, n, r, false, cat(cat({28}, rows), {2}))},
+      {"hard_zero_B_low_rank_g", step_seed(false, m, n, r, true, {16, 1})},
+      {"hard_small_m_low_rank_g", step_seed(false, 2, n, r, false, {16, 2})},
+  };
+  for (const char* target : {"step_core", "step_gpu"})
+    for (const auto& [name, bytes] : seeds) emit(target, name, bytes);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -275,5 +332,6 @@ int main(int argc, char** argv) {
   npz_corpus();
   roundtrip_corpus();
   case_file_corpus();
+  step_corpus();
   return 0;
 }
