@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # CTest driver of scalora-verify (tools/CMakeLists.txt):
-#   -DSUITE=<dir>  every case of a scalora-vectors suite (manifest.json): a case whose
-#                  "expect" is "pass" must exit 0, one that is "fail" must exit 1 with
-#                  every check named in "must_fail" failing (read from --json);
-#                  --junit must write an XML document.
+#   -DSUITE=<dir>  every case of a scalora-vectors suite (manifest.json), judged with its
+#                  "verify_args": a case whose "expect" is "pass" must exit 0, "fail" exit 1
+#                  with every check named in "must_fail" failing (read from --json),
+#                  "inconclusive" exit 4; --junit must write an XML document.
 #   -DBAD=<dir>    every bad_* file there (the case_file fuzz corpus) must exit 2 with
 #                  a message naming the file and a tensor.
 # Usage: cmake -DVERIFY=<scalora-verify> (-DSUITE=<dir> | -DBAD=<dir>) -P verify_suite.cmake
@@ -16,12 +16,23 @@ if(SUITE)
   foreach(i RANGE ${last})
     string(JSON file GET "${manifest}" cases ${i} file)
     string(JSON expect GET "${manifest}" cases ${i} expect)
-    execute_process(COMMAND "${VERIFY}" --json "${SUITE}/${file}" RESULT_VARIABLE rc OUTPUT_VARIABLE out
+    set(args "")
+    string(JSON nargs ERROR_VARIABLE no_args LENGTH "${manifest}" cases ${i} verify_args)
+    if(NOT no_args AND nargs GREATER 0)
+      math(EXPR alast "${nargs} - 1")
+      foreach(a RANGE ${alast})
+        string(JSON arg GET "${manifest}" cases ${i} verify_args ${a})
+        list(APPEND args "${arg}")
+      endforeach()
+    endif()
+    execute_process(COMMAND "${VERIFY}" --json ${args} "${SUITE}/${file}" RESULT_VARIABLE rc OUTPUT_VARIABLE out
                     ERROR_VARIABLE err)
     math(EXPR count "${count} + 1")
     set(want 0)
     if(expect STREQUAL "fail")
       set(want 1)
+    elseif(expect STREQUAL "inconclusive")
+      set(want 4)
     endif()
     if(NOT rc EQUAL want)
       message(SEND_ERROR "${file}: exit ${rc}, expected ${want}\n${err}")

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Property-based tests (RapidCheck) of the production kernels of gpu/ against
-// the reference, one source for the CPP, OMP and CUDA backends. Generators
-// cover shapes with m or n < 2r and r = 1, factor condition numbers up to 1e8,
+// the reference, one source for the CPP, OMP and CUDA backends. Two generators:
+// LayerCase below (shapes with m or n < 2r and r = 1, geometric column scales,
 // B = 0 and A = 0 initialisations, zero and near-zero gradients, magnitudes
 // 1e-30 .. 1e30 (double; float storage 1e-10 .. 1e10), duplicate columns,
-// rank-deficient gradients, row- and column-major storage, W in f32 or bf16.
+// rank-deficient gradients, row- and column-major storage, W in f32 or bf16)
+// and the hard layers of tests/support/hard_layers.hpp (near-collinear
+// columns, row magnitudes, near-zero decision margins, inconsistent
+// gradients: genuinely ill-conditioned M, which column scales alone are not).
+// The kernels' step must never FAIL its judge (PASS or INCONCLUSIVE).
 // CTest runs 200 cases per property (label property), 10^4 under label long.
 #include <doctest/doctest.h>
 
@@ -12,6 +16,7 @@
 #include <rapidcheck.h>
 
 #include "device_layer.hpp"
+#include "hard_layers.hpp"
 #include "rc_doctest.hpp"
 
 using namespace scalora;
@@ -163,6 +168,59 @@ TEST_CASE("property: the kernels agree with the reference on every check") {
     RC_TAG(c.single ? "float" : "double");
     if (c.single) kernels_agree<float>(c);
     else kernels_agree<double>(c);
+  });
+}
+
+/// A hard layer (tests/support/hard_layers.hpp) as the kernels' host copy, with a float W_pt.
+HostLayer host_of(const scalora::test::HardLayer& h, bool single) {
+  auto copy = [](const scalora::Matrix<double>& x) {
+    HostMatrix out{int(x.rows()), int(x.cols()), std::vector<double>(std::size_t(x.size()))};
+    for (Index i = 0; i < x.rows(); ++i)
+      for (Index j = 0; j < x.cols(); ++j) out.v[std::size_t(i * x.cols() + j)] = x(i, j);
+    return out;
+  };
+  HostLayer out;
+  out.single = single;
+  out.lora_scale = h.bound.lora_scale;
+  const scalora::Layer<double>& l = h.layer;
+  out.A = copy(l.A);
+  out.B = copy(l.B);
+  out.grad_A = copy(l.grad_A);
+  out.grad_B = copy(l.grad_B);
+  if (!l.moments.empty()) {
+    out.exp_avg_A = copy(l.moments.exp_avg_A);
+    out.exp_avg_sq_A = copy(l.moments.exp_avg_sq_A);
+    out.exp_avg_B = copy(l.moments.exp_avg_B);
+    out.exp_avg_sq_B = copy(l.moments.exp_avg_sq_B);
+  }
+  if (l.W_pt.size() != 0) {
+    out.W = copy(l.W_pt);
+    round_to<float>(out.W);
+  }
+  return out;
+}
+
+TEST_CASE("property: the kernels' step never fails its judge on hard layers") {
+  rc::doctest_prop("kernels on hard layers: pass or inconclusive", [] {
+    const scalora::test::HardLayerCase hc = *scalora::test::gen_hard_layer_case();
+    const scalora::test::HardLayer h = scalora::test::build_hard_layer(hc);
+    const bool single = hc.storage == scalora::test::storage_type::float32;
+    const HostLayer host = host_of(h, single);
+    LayerCase c;  // layout only
+    c.m = int(h.layer.A.rows());
+    c.n = int(h.layer.B.rows());
+    c.r = int(h.layer.A.cols());
+    c.col_major = *rc::gen::arbitrary<bool>();
+    gpu::StepConfig cfg;
+    cfg.L = h.bound.L;
+    cfg.lr = h.bound.lr;
+    gpu::LayerOutcome raw;
+    const auto [outcome, after] =
+        single ? run_kernels<float>(host, c, cfg, &raw) : run_kernels<double>(host, c, cfg, &raw);
+    RC_PRE(!raw.not_representable);  // nothing applied: nothing to judge
+    const CheckReport rep = check_layer("case", host, after, outcome, cfg.L, cfg.lr);
+    RC_TAG(rep.inconclusive ? "inconclusive" : rep.passed ? "pass" : "fail");
+    if (!rep.passed) RC_FAIL(rep.text);
   });
 }
 

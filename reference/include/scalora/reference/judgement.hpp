@@ -21,8 +21,10 @@
 //              error through M's smallest eigenvalue on its range, R the
 //              rounding of the stored scalings and any clamp of v_i < 0 to 0;
 //   E_M,ij   = eta_M sqrt(M_ii M_jj) + E_q,ij,  eta_M = gamma_m + gamma_n + gamma_m gamma_n + 17 u
-//              (two dot products, one product, the collinearity and rank
-//              decisions at 16 u), E_q the disagreement of the algebraically
+//              (two dot products, one product, the collinearity decision at
+//              16 u), plus the rank tolerance (n2 (m + n + 2) + 2 n2^2) eps where
+//              M's smallest eigenvalue is below twice it (a solver may drop
+//              such pivots); E_q the disagreement of the algebraically
 //              equivalent forms of M's off-diagonal block (A^T grad_A vs
 //              grad_B^T B: rounded gradients are not of one G);
 //   E_lambda = gamma_len lambda.
@@ -128,6 +130,12 @@ struct RoundingModel {
   double gamma_lambda_B = 0;   ///< lambda_i, i >= r: ||grad_A_i||^2, length m
   double gamma_kappa = 0;      ///< kappa = L lr s^2: three products
   double gamma_solve = 0;      ///< Cholesky and two triangular solves of size 2r (Higham Thm 10.4)
+  /// Rank decisions: a solver that drops pivots of the equilibrated M below
+  /// the a-priori error of forming it, (n2 (m + n + 2) + 2 n2^2) eps (the
+  /// library's ColumnTolerances::rank), perturbs M by at most that relative to
+  /// sqrt(M_ii M_jj) (the dropped Schur complement is PSD with diagonal below
+  /// it). Possible only when M's smallest eigenvalue is below it.
+  double rank_tolerance = 0;
 };
 
 inline RoundingModel rounding_model(double eps, Index m, Index n, Index r, bool probabilistic) {
@@ -140,6 +148,8 @@ inline RoundingModel rounding_model(double eps, Index m, Index n, Index r, bool 
   rm.gamma_lambda_B = g(double(m));
   rm.gamma_kappa = gamma_worst(3, u);
   rm.gamma_solve = gamma_worst(double(3 * 2 * r + 1), u);
+  const double n2 = double(2 * r);
+  rm.rank_tolerance = (n2 * double(m + n + 2) + 2 * n2 * n2) * eps;
   return rm;
 }
 
@@ -153,6 +163,7 @@ struct BudgetInputs {
   Matrix<double> Eq;      ///< E_q in Mh coordinates
   double kappa = 1;       ///< upper bound of kappa
   double mu_range = 0;    ///< lower bound on the smallest eigenvalue of the equilibrated M on its range
+  double mu_min = 0;      ///< upper bound on the smallest eigenvalue of the equilibrated M (0 if singular)
 };
 
 template <class Problem>
@@ -185,14 +196,17 @@ BudgetInputs budget_inputs(Problem& P) {
   return bi;
 }
 
-/// Phi(u) of the file comment for one rounding model, w = E u given as doubles.
+/// Phi(u) of the file comment for one rounding model, w = E u given as doubles;
+/// the rank decisions' perturbation joins eta_M where a pivot may fall below
+/// the rank tolerance (M's smallest eigenvalue below twice it).
 inline double phi(const BudgetInputs& bi, const RoundingModel& rm, const Vector<double>& w_abs, Index r) {
+  const double eta = rm.eta_M + (bi.mu_min <= 2 * rm.rank_tolerance ? rm.rank_tolerance : 0.0);
   double lin = 0, s1 = 0;
   for (Index i = 0; i < bi.n2; ++i) lin += (i < r ? rm.gamma_lambda_A : rm.gamma_lambda_B) * bi.lh(i) * w_abs(i);
   for (Index i : bi.active) s1 += w_abs(i) * bi.sqrtd(i);
   const double q_eq = w_abs.dot(bi.Eq * w_abs);
   const double q_abs = w_abs.dot(bi.absMh * w_abs);
-  return certified::inflate(lin + 0.5 * bi.kappa * (rm.eta_M * s1 * s1 + q_eq + rm.gamma_kappa * q_abs), 8 * double(bi.n2));
+  return certified::inflate(lin + 0.5 * bi.kappa * (eta * s1 * s1 + q_eq + rm.gamma_kappa * q_abs), 8 * double(bi.n2));
 }
 
 /// The solve's non-symmetric backward error: (kappa/2) ||rho||^2 / mu with
@@ -265,6 +279,7 @@ inline ScalingJudgement judge_scaling(ScalingProblem& P, const Vector<double>& u
                                                 16 * double(k) * certified::kUnit * S.norm(),
                                             double(k * k));
       bi.mu_range = null_dim < k ? es.eigenvalues()(null_dim) - err : 0.0;
+      bi.mu_min = null_dim > 0 ? 0.0 : es.eigenvalues()(0) + err;
     } else {
       bi.mu_range = std::numeric_limits<double>::infinity();  // no active coordinate: nothing to resolve
     }
