@@ -26,7 +26,7 @@ namespace scalora::reference {
 
 /// A read-only view of a column-major double matrix: binds a Matrix<double>, or
 /// a block of one with unit inner stride, without a copy.
-using MatrixRef = Eigen::Ref<const Matrix<double>>;
+using ConstMatrixRef = Eigen::Ref<const Matrix<double>>;
 
 /// How the passes over G run, and Theorem 1's method.
 struct GChecksOptions {
@@ -61,7 +61,7 @@ inline double gamma_n(double n) {
 inline double down(double x) { return std::nextafter(x, -INFINITY); }
 inline double up(double x) { return std::nextafter(x, INFINITY); }
 
-inline void check_shape(const char* name, const MatrixRef& x, Index rows, Index cols, const char* why) {
+inline void check_shape(const char* name, const ConstMatrixRef& x, Index rows, Index cols, const char* why) {
   if (x.rows() != rows || x.cols() != cols)
     throw invalid_argument(name, argument_problem::shape_mismatch,
                            "expected " + std::to_string(rows) + "x" + std::to_string(cols) + " (" + why + "), got " +
@@ -249,7 +249,8 @@ struct GradientChecks {
 };
 
 /// lower <= sum_{i<=k} sigma_i(G)^2 <= upper, certified for IEEE double with
-/// round-to-nearest (not under -ffast-math); see leading_energy_bounds.
+/// round-to-nearest and no underflow in the products (entries of G above about
+/// 1e-150 in magnitude; not under -ffast-math); see leading_energy_bounds.
 struct LeadingEnergy {
   double lower = 0, upper = 0;
   double estimate = 0;    ///< the computed sum of the k leading Ritz values (not a bound)
@@ -273,7 +274,7 @@ struct GChecks {
 
 namespace gdetail {
 
-inline GradientResidual gradient_residual(const MatrixRef& grad, const MatrixRef& XY, const MatrixRef& abs_XY,
+inline GradientResidual gradient_residual(const ConstMatrixRef& grad, const ConstMatrixRef& XY, const ConstMatrixRef& abs_XY,
                                           double scale, Index inner) {
   const double u = kUnitRoundoff, gk = gamma_n(double(inner)), g = gk / (1 - gk);
   // The bound's coefficients, raised by 8 u for the rounding of own_ij and excess themselves.
@@ -312,7 +313,7 @@ inline GradientResidual gradient_residual(const MatrixRef& grad, const MatrixRef
 /// dimension k (GradientProducts: X = G, Y = B, k = n for grad_A; X = G^T, Y = A,
 /// k = m for grad_B); s is the LoRA scale. Cost O(a r).
 /// @throws invalid_argument on shapes that disagree.
-inline GradientConsistency gradient_consistency(const MatrixRef& grad, const MatrixRef& XY, const MatrixRef& abs_XY,
+inline GradientConsistency gradient_consistency(const ConstMatrixRef& grad, const ConstMatrixRef& XY, const ConstMatrixRef& abs_XY,
                                                 double s, Index inner) {
   gdetail::check_shape("XY", XY, grad.rows(), grad.cols(), "the shape of grad");
   gdetail::check_shape("abs_XY", abs_XY, grad.rows(), grad.cols(), "the shape of grad");
@@ -351,7 +352,7 @@ enum class EnergyMethod { none, zero, frobenius, gram, randomized };
 ///   randomized  q power passes, then H = Q^T G in the shared pass
 /// The shared last pass computes, per block G_j (m x nb): [Q, A]^T G_j, G_j B_j,
 /// |G_j| |B_j|, |A|^T |G_j|, ||G_j||_F^2 and the Gram update, as needed.
-inline int g_passes(const MatrixRef& G, const MatrixRef* A, const MatrixRef* B, Index k, const GChecksOptions& o,
+inline int g_passes(const ConstMatrixRef& G, const ConstMatrixRef* A, const ConstMatrixRef* B, Index k, const GChecksOptions& o,
                     GradientProducts* prod, LeadingEnergy* le) {
   const Index m = G.rows(), n = G.cols(), a = std::min(m, n), b = std::max(m, n);
   const Index block = std::max<Index>(1, o.block);
@@ -540,7 +541,7 @@ inline int g_passes(const MatrixRef& G, const MatrixRef* A, const MatrixRef* B, 
 /// Extra memory: an m x block buffer per thread, r x n for A^T G and |A|^T |G|,
 /// m x r per thread for the partial sums.
 /// @throws invalid_argument on shapes that disagree.
-inline GradientProducts gradient_products(const MatrixRef& G, const MatrixRef& A, const MatrixRef& B,
+inline GradientProducts gradient_products(const ConstMatrixRef& G, const ConstMatrixRef& A, const ConstMatrixRef& B,
                                           const GChecksOptions& o = {}) {
   gdetail::check_shape("A", A, G.rows(), A.cols(), "m x r, m = rows of G");
   gdetail::check_shape("B", B, G.cols(), A.cols(), "n x r, n = columns of G, r = columns of A");
@@ -552,8 +553,8 @@ inline GradientProducts gradient_products(const MatrixRef& G, const MatrixRef& A
 /// grad_A = s G B and grad_B = s G^T A from one pass over G (gradient_products,
 /// then gradient_consistency for each).
 /// @throws invalid_argument on shapes that disagree.
-inline GradientChecks check_gradients(const MatrixRef& G, const MatrixRef& A, const MatrixRef& B,
-                                      const MatrixRef& grad_A, const MatrixRef& grad_B, double s,
+inline GradientChecks check_gradients(const ConstMatrixRef& G, const ConstMatrixRef& A, const ConstMatrixRef& B,
+                                      const ConstMatrixRef& grad_A, const ConstMatrixRef& grad_B, double s,
                                       const GChecksOptions& o = {}) {
   gdetail::check_shape("grad_A", grad_A, A.rows(), A.cols(), "the shape of A");
   gdetail::check_shape("grad_B", grad_B, B.rows(), B.cols(), "the shape of B");
@@ -579,7 +580,7 @@ inline GradientChecks check_gradients(const MatrixRef& G, const MatrixRef& A, co
 ///     upper - lower is about the energy of G outside range(Q): tight when G's
 ///     spectrum decays within p values, up to ||G||_F^2 for a flat one.
 /// @throws invalid_argument when G has a non-finite entry or k < 0.
-inline LeadingEnergy leading_energy_bounds(const MatrixRef& G, Index k, const GChecksOptions& o = {}) {
+inline LeadingEnergy leading_energy_bounds(const ConstMatrixRef& G, Index k, const GChecksOptions& o = {}) {
   if (k < 0) throw invalid_argument("k", argument_problem::out_of_range, "must be >= 0, got " + std::to_string(k));
   LeadingEnergy le;
   gdetail::g_passes(G, nullptr, nullptr, k, o, nullptr, &le);
@@ -590,8 +591,8 @@ inline LeadingEnergy leading_energy_bounds(const MatrixRef& G, Index k, const GC
 /// computed in Theorem 1's last pass: q + 1 reads of G in all (randomized), one
 /// (exact with m <= n), two (exact with m > n).
 /// @throws invalid_argument on shapes that disagree, a non-finite G, k < 0.
-inline GChecks g_checks(const MatrixRef& G, const MatrixRef& A, const MatrixRef& B, const MatrixRef& grad_A,
-                        const MatrixRef& grad_B, double s, Index k, const GChecksOptions& o = {}) {
+inline GChecks g_checks(const ConstMatrixRef& G, const ConstMatrixRef& A, const ConstMatrixRef& B, const ConstMatrixRef& grad_A,
+                        const ConstMatrixRef& grad_B, double s, Index k, const GChecksOptions& o = {}) {
   if (k < 0) throw invalid_argument("k", argument_problem::out_of_range, "must be >= 0, got " + std::to_string(k));
   gdetail::check_shape("A", A, G.rows(), A.cols(), "m x r, m = rows of G");
   gdetail::check_shape("B", B, G.cols(), A.cols(), "n x r, n = columns of G, r = columns of A");
