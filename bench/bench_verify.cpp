@@ -1,30 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
-// Cost of scalora-verify on realistic case files: 4096 x 4096 and 4096 x 14336,
-// r = 8, F32, with W_pt, AdamW moments and every output (scalora-vectors --large).
-// Baselines of the same run: reading the file's bytes (read_tensor_file), and one
-// double GEMM pass over W (W_pt^T A, 2 m n r flops). Rows:
-//   read_file        read_tensor_file (bytes into memory, no conversion)
-//   gemm_pass        W_pt^T A in double (Eigen, one core)
-//   read_case        read_case: every tensor decoded to double and validated
-//   verify           the judgement alone (reference, scalings, lemmas, W check)
-//   scalora-verify   the command end to end (a separate process; the target)
-// Median of --repeat runs (default 3).
+// Cost of scalora-verify by rank and shape (docs/performance.md, "Verifier"):
+// r = 8 ... 128 on 384 x 512 and 4096 x 4096, 4096 x 14336 r = 8 with and
+// without G, and the exact fallback's worst case (a duplicated column: M
+// singular). F32 case files with W_pt, AdamW moments and every output
+// (scalora-vectors --bench; about 2 GB, generated on first use). Per case:
+//   read_file        read_tensor_file: the file's bytes into memory (the baseline)
+//   scalora-verify   the command end to end (a separate process), median of --repeat
+//   ratio            scalora-verify / read_file of the same run
+//   paths            which path decided the optimality verdict's comparisons
+// Targets: r = 64 <= 10x r = 8 on the same shape; 4096 x 4096 r = 64 <= 5 s;
+// 4096 x 14336 <= 5x read_file without G, <= 8x with G.
 //
-//   bench_verify [DIR] [--repeat N]     DIR: where the large cases are (generated when absent)
+//   bench_verify [DIR] [--repeat N] [--only SUBSTRING]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "../tools/verify_core.hpp"
+#include "scalora/io.hpp"
 
 namespace {
-
-using namespace scalora;
 
 double median_seconds(int repeat, const std::function<void()>& f) {
   std::vector<double> t;
@@ -37,49 +40,67 @@ double median_seconds(int repeat, const std::function<void()>& f) {
   return t[t.size() / 2];
 }
 
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = "bench_verify_cases";
+  std::string dir = "bench_verify_cases", only;
   int repeat = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else dir = a;
   }
   namespace fs = std::filesystem;
-  const char* shapes[] = {"large_4096x4096_r8", "large_4096x14336_r8"};
-  if (!fs::exists(fs::path(dir) / (std::string(shapes[1]) + ".safetensors"))) {
-    const std::string cmd = std::string("'") + SCALORA_VECTORS_EXE + "' '" + dir + "' --large > /dev/null";
+  const fs::path manifest = fs::path(dir) / "manifest.json";
+  if (!fs::exists(manifest)) {
+    const std::string cmd = std::string("'") + SCALORA_VECTORS_EXE + "' '" + dir + "' --bench > /dev/null";
     std::printf("generating the cases: %s\n", cmd.c_str());
     if (std::system(cmd.c_str()) != 0) return 2;
   }
-  std::printf("scalora-verify on realistic case files (F32, W_pt, moments, all outputs), median of %d runs\n\n", repeat);
-  std::printf("%-22s %-16s %10s %12s %10s\n", "case", "what", "time", "/ read_file", "target");
-  for (const char* name : shapes) {
-    const std::string path = (fs::path(dir) / (std::string(name) + ".safetensors")).string();
-    const double read = median_seconds(repeat, [&] { io::read_tensor_file(path); });
-    const io::Case c = io::read_case(path);
-    Matrix<double> sink;
-    const double gemm = median_seconds(repeat, [&] { sink.noalias() = c.input.W_pt.transpose() * c.input.A; });
-    const double read_case = median_seconds(repeat, [&] { io::read_case(path); });
-    reference::Verdict v;
-    const double judge = median_seconds(repeat, [&] { v = tools::verify(c, {}); });
-    const std::string cmd = std::string("'") + SCALORA_VERIFY_EXE + "' '" + path + "' > /dev/null";
+  const nlohmann::json m = nlohmann::json::parse(slurp(manifest.string()));
+  std::printf("scalora-verify by rank and shape (F32, W_pt, moments, all outputs), median of %d runs\n\n", repeat);
+  std::printf("%-34s %10s %14s %8s  %-8s %s\n", "case", "read_file", "scalora-verify", "ratio", "verdict", "paths");
+  std::map<std::string, double> seconds;
+  for (const auto& c : m["cases"]) {
+    const std::string name = c["name"], path = (fs::path(dir) / c["file"].get<std::string>()).string();
+    if (!only.empty() && name.find(only) == std::string::npos) continue;
+    const double read = median_seconds(repeat, [&] { scalora::io::read_tensor_file(path); });
+    const std::string json_path = (fs::path(dir) / (name + ".verdict.json")).string();
+    const std::string cmd = std::string("'") + SCALORA_VERIFY_EXE + "' --json '" + path + "' > '" + json_path + "'";
     int rc = 0;
     const double cli = median_seconds(repeat, [&] { rc = std::system(cmd.c_str()); });
-    const char* target = std::string(name).find("14336") != std::string::npos ? "<= 15 s" : "<= 5 s";
-    auto row = [&](const char* what, double t, const char* tgt) {
-      std::printf("%-22s %-16s %8.3f s %12.2f %10s\n", name, what, t, t / read, tgt);
-    };
-    row("read_file", read, "baseline");
-    row("gemm_pass", gemm, "");
-    row("read_case", read_case, "");
-    row("verify", judge, "");
-    row("scalora-verify", cli, target);
-    std::printf("%-22s verdict %s (exit %d); in-process split:", name, v.passed() ? "PASS" : "FAIL", rc);
-    for (const auto& [what, s] : v.seconds) std::printf(" %s %.3f s;", what.c_str(), s);
-    std::printf("\n\n");
+    std::string verdict = "?", paths;
+    try {
+      const nlohmann::json v = nlohmann::json::parse(slurp(json_path));
+      verdict = v["status"];
+      std::map<std::string, int> count;
+      for (const auto& d : v["cases"][0]["decided_by"]) ++count[d["path"].get<std::string>()];
+      for (const auto& [p, k] : count) paths += (paths.empty() ? "" : ", ") + std::to_string(k) + " " + p;
+    } catch (const std::exception&) {
+    }
+    seconds[name] = cli;
+    std::printf("%-34s %9.3fs %13.3fs %8.1f  %-8s %s\n", name.c_str(), read, cli, cli / read, verdict.c_str(),
+                paths.c_str());
+    std::fflush(stdout);
+  }
+  std::printf("\nrank ratios (time at r / time at r = 8, same shape; target r = 64 <= 10):\n");
+  for (const char* shape : {"384x512", "4096x4096"}) {
+    const std::string base = std::string("bench_") + shape + "_r8";
+    if (!seconds.count(base)) continue;
+    std::printf("  %-10s", shape);
+    for (int r : {16, 32, 64, 128}) {
+      const std::string key = std::string("bench_") + shape + "_r" + std::to_string(r);
+      if (seconds.count(key)) std::printf("  r%d %.2f", r, seconds[key] / seconds[base]);
+    }
+    std::printf("\n");
   }
   return 0;
 }

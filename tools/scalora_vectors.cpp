@@ -7,7 +7,8 @@
 //   scalora-vectors DIR [--large]
 //
 // --large adds realistic shapes (4096 x 4096 and 4096 x 14336, r = 8; about
-// 1 GB, generated on demand, never committed). Exit status: 0 written, 2 bad
+// 1 GB, generated on demand, never committed). --bench writes bench_verify's
+// cases instead of the suite (r = 8 ... 128, 384 x 512 to 4096 x 14336; about 2 GB). Exit status: 0 written, 2 bad
 // arguments or a write error. Case list and format: docs/validating.md.
 #include <cmath>
 #include <cstdio>
@@ -64,6 +65,9 @@ struct Spec {
   /// The outputs (and applied scalings) as an implementation computed them,
   /// replacing the reference's entirely (a library or float step).
   std::function<void(io::Case&)> implementation;
+  /// Benchmark cases: the library's step gives the outputs and the reference's
+  /// expected outputs are not computed (minutes at r = 128 in cpp_bin_float_50).
+  bool library_outputs_only = false;
   /// The dtype the inputs (outputs) are written in when it differs from the
   /// precision their values carry (in, out): a bf16 model dumped as F32.
   std::optional<dtype> stored_in, stored_out;
@@ -554,6 +558,62 @@ std::vector<Spec> verdict_suite() {
   return s;
 }
 
+/// The library's own double step (float storage) as the implementation's outputs.
+void library_step(io::Case& c) {
+  Layer<float> l;
+  for (const auto& [name, part] : io::layer_parts(l))
+    for (const auto& [n2, p2] : io::layer_parts(c.input))
+      if (std::string(n2) == name) *part = p2->cast<float>();
+  StepOptions<double> so;
+  so.bound = c.bound;
+  const StepResult<double> res = scalora_step(l, so);
+  c.out_alpha = res.scaling.alpha;
+  c.out_beta = res.scaling.beta;
+  for (const auto& [name, part] : io::layer_parts(c.output))
+    for (const auto& [n2, p2] : io::layer_parts(l))
+      if (std::string(n2) == name) *part = p2->cast<double>();
+}
+
+/// --bench: the cases of bench_verify (docs/performance.md): r = 8 ... 128 on
+/// 384 x 512 and 4096 x 4096, and 4096 x 14336 r = 8 with and without G; F32,
+/// W_pt, AdamW moments and every output, from the library's step.
+std::vector<Spec> bench_suite() {
+  std::vector<Spec> s;
+  auto add = [&](Index m, Index n, Index r, bool with_g) {
+    Spec sp;
+    sp.name = "bench_" + std::to_string(m) + "x" + std::to_string(n) + "_r" + std::to_string(r) + (with_g ? "_G" : "");
+    sp.description = "benchmark case: F32, W_pt, moments, all outputs" + std::string(with_g ? ", G" : "");
+    sp.c = random_case(m, n, r, 7001 + std::uint64_t(r), 0.01);
+    if (!with_g) sp.c.G.resize(0, 0);
+    sp.in = sp.out = dtype::f32;
+    sp.metadata["scalora.compute_dtype"] = "";  // F32 inputs: compute F32 (the library accumulates in double: stricter)
+    sp.library_outputs_only = true;
+    sp.implementation = library_step;
+    s.push_back(std::move(sp));
+  };
+  for (const auto& [m, n] : {std::pair<Index, Index>{384, 512}, {4096, 4096}})
+    for (Index r : {8, 16, 32, 64, 128}) add(m, n, r, false);
+  add(4096, 14336, 8, false);
+  add(4096, 14336, 8, true);
+  // The exact fallback at its most expensive: a duplicated column makes M
+  // singular, which no certified solve can handle (rank, feasibility by FLINT).
+  for (Index r : {16, 64}) {
+    Spec sp;
+    sp.name = "bench_384x512_r" + std::to_string(r) + "_duplicate";
+    sp.description = "benchmark case: a duplicated column of A (M singular: the exact path decides)";
+    sp.c = random_case(384, 512, r, 9001 + std::uint64_t(r), 0.01);
+    sp.c.G.resize(0, 0);
+    sp.c.input.A.col(1) = sp.c.input.A.col(0);
+    sp.c.input.grad_B.col(1) = sp.c.input.grad_B.col(0);
+    sp.in = sp.out = dtype::f32;
+    sp.metadata["scalora.compute_dtype"] = "";
+    sp.library_outputs_only = true;
+    sp.implementation = library_step;
+    s.push_back(std::move(sp));
+  }
+  return s;
+}
+
 std::vector<Spec> large_suite() {
   std::vector<Spec> s;
   for (const auto& [m, n] : {std::pair<Index, Index>{4096, 4096}, {4096, 14336}}) {
@@ -614,6 +674,12 @@ nlohmann::json write(Spec sp, const fs::path& dir) {
   const bool had_w = sp.c.input.W_pt.size() != 0, had_g = sp.c.G.size() != 0;
   for (int attempt = 0;; ++attempt) {
     round_inputs(sp);
+    if (sp.library_outputs_only) {
+      ref.layer = sp.c.input;
+      ref.alpha = ref.beta = Vector<double>::Ones(sp.c.r);
+      ref.kind = "library step";
+      break;
+    }
     ref = tools::expected_outputs(sp.c);
     if (sp.expect_branch.empty() || to_string(ref.applied) == sp.expect_branch) break;
     if (attempt == 40 || sp.c.m < 8) throw std::runtime_error(sp.name + ": the reference never took the " + sp.expect_branch + " branch");
@@ -704,15 +770,16 @@ nlohmann::json write(Spec sp, const fs::path& dir) {
 
 int run(int argc, char** argv) {
   std::string dir;
-  bool large = false;
+  bool large = false, bench = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--large") large = true;
+    else if (a == "--bench") bench = true;
     else if (a == "--help" || a == "-h") {
-      std::printf("usage: scalora-vectors DIR [--large]\n");
+      std::printf("usage: scalora-vectors DIR [--large] [--bench]\n");
       return 0;
     } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "scalora-vectors: unknown option '%s'\nusage: scalora-vectors DIR [--large]\n", a.c_str());
+      std::fprintf(stderr, "scalora-vectors: unknown option '%s'\nusage: scalora-vectors DIR [--large] [--bench]\n", a.c_str());
       return 2;
     } else if (dir.empty()) dir = a;
     else {
@@ -721,12 +788,16 @@ int run(int argc, char** argv) {
     }
   }
   if (dir.empty()) {
-    std::fprintf(stderr, "usage: scalora-vectors DIR [--large]\n");
+    std::fprintf(stderr, "usage: scalora-vectors DIR [--large] [--bench]\n");
     return 2;
   }
   fs::create_directories(dir);
-  std::vector<Spec> specs = small_suite();
-  for (Spec& sp : verdict_suite()) specs.push_back(std::move(sp));
+  std::vector<Spec> specs;
+  if (bench) specs = bench_suite();
+  else {
+    specs = small_suite();
+    for (Spec& sp : verdict_suite()) specs.push_back(std::move(sp));
+  }
   if (large)
     for (Spec& sp : large_suite()) specs.push_back(std::move(sp));
   nlohmann::json manifest;

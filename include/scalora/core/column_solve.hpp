@@ -284,14 +284,27 @@ SCALORA_HD ColumnSolveInfo<T> solve_column_system(int n, const T* m, int ldm, co
   if (nfree > 0 && nq == nfree) {
     T* gram = basis + n * nfree;  // nfree x nfree
     T* h = gram + nfree * nfree;   // nfree
+    // Each entry of a null vector is known to about the rank tolerance times
+    // its norm: entries below that are noise (0 exactly for duplicated or zero
+    // columns) and are set to 0 first; then N^T t, whose error is at most that
+    // accuracy times sum |t_i| over the remaining entries, is used only where
+    // it exceeds it.
+    for (int c = 0; c < nfree; ++c) {
+      T* nc = basis + c * n;
+      T norm2 = T(0);
+      for (int i = 0; i < n; ++i) norm2 += nc[i] * nc[i];
+      const T accuracy = tol.rank * sqrt(norm2);
+      T spread = T(0);
+      for (int i = 0; i < n; ++i) {
+        if (abs(nc[i]) <= accuracy) nc[i] = T(0);
+        else spread += weight[i] * kappa;
+      }
+      T toward_target = detail::compensated_dot(n, nc, weight, kappa);
+      if (abs(toward_target) <= T(2) * accuracy * spread) toward_target = T(0);
+      h[c] = toward_target - detail::compensated_dot(n, nc, wp, T(1));
+    }
     for (int c = 0; c < nfree; ++c) {
       const T* nc = basis + c * n;
-      // N^T t is known only to the basis' accuracy, the rank tolerance:
-      // below that it is noise (0 exactly for duplicated columns) and is not used.
-      T toward_target = detail::compensated_dot(n, nc, weight, kappa), noise = T(0);
-      for (int i = 0; i < n; ++i) noise += abs(nc[i]) * weight[i] * kappa;
-      if (abs(toward_target) <= T(2) * tol.rank * noise) toward_target = T(0);
-      h[c] = toward_target - detail::compensated_dot(n, nc, wp, T(1));
       for (int e2 = 0; e2 <= c; ++e2) {
         T sum = T(0);
         for (int i = 0; i < n; ++i) sum += nc[i] * basis[i + e2 * n];

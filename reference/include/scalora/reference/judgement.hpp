@@ -23,8 +23,8 @@
 //   E_M,ij   = eta_M sqrt(M_ii M_jj) + E_q,ij,  eta_M = gamma_m + gamma_n + gamma_m gamma_n + 17 u
 //              (two dot products, one product, the collinearity decision at
 //              16 u), plus the rank tolerance (n2 (m + n + 2) + 2 n2^2) eps where
-//              M's smallest eigenvalue is below twice it (a solver may drop
-//              such pivots); E_q the disagreement of the algebraically
+//              M's smallest eigenvalue on its range is below twice it (a solver
+//              may drop such pivots); E_q the disagreement of the algebraically
 //              equivalent forms of M's off-diagonal block (A^T grad_A vs
 //              grad_B^T B: rounded gradients are not of one G);
 //   E_lambda = gamma_len lambda.
@@ -161,9 +161,9 @@ struct BudgetInputs {
   Vector<double> sqrtd;   ///< sqrt(Mh_ii)
   Matrix<double> absMh;   ///< |Mh| upper
   Matrix<double> Eq;      ///< E_q in Mh coordinates
+  Vector<double> inconsistency;  ///< |lambda - M v| (stored gradients not of one G, singular M), scaled
   double kappa = 1;       ///< upper bound of kappa
   double mu_range = 0;    ///< lower bound on the smallest eigenvalue of the equilibrated M on its range
-  double mu_min = 0;      ///< upper bound on the smallest eigenvalue of the equilibrated M (0 if singular)
 };
 
 template <class Problem>
@@ -196,13 +196,18 @@ BudgetInputs budget_inputs(Problem& P) {
   return bi;
 }
 
-/// Phi(u) of the file comment for one rounding model, w = E u given as doubles;
-/// the rank decisions' perturbation joins eta_M where a pivot may fall below
-/// the rank tolerance (M's smallest eigenvalue below twice it).
+/// Phi(u) of the file comment for one rounding model, w = E u given as doubles
+/// (with the measured inconsistency of the stored gradients, |lambda - M v|, on
+/// singular M: the optimum is that of the consistent part); the rank
+/// decisions' perturbation joins eta_M where a genuine pivot may fall below the
+/// rank tolerance: M's smallest eigenvalue on its range below twice it (an
+/// exact null space, e.g. duplicated columns, leaves only rounding-level
+/// pivots to drop, which eta_M covers).
 inline double phi(const BudgetInputs& bi, const RoundingModel& rm, const Vector<double>& w_abs, Index r) {
-  const double eta = rm.eta_M + (bi.mu_min <= 2 * rm.rank_tolerance ? rm.rank_tolerance : 0.0);
+  const double eta = rm.eta_M + (bi.mu_range <= 2 * rm.rank_tolerance ? rm.rank_tolerance : 0.0);
   double lin = 0, s1 = 0;
   for (Index i = 0; i < bi.n2; ++i) lin += (i < r ? rm.gamma_lambda_A : rm.gamma_lambda_B) * bi.lh(i) * w_abs(i);
+  if (bi.inconsistency.size() == bi.n2) lin += 2 * bi.inconsistency.dot(w_abs);
   for (Index i : bi.active) s1 += w_abs(i) * bi.sqrtd(i);
   const double q_eq = w_abs.dot(bi.Eq * w_abs);
   const double q_abs = w_abs.dot(bi.absMh * w_abs);
@@ -258,6 +263,12 @@ inline ScalingJudgement judge_scaling(ScalingProblem& P, const Vector<double>& u
 
   // M's smallest eigenvalue on its range (equilibrated), for G_res and resolvability.
   const ColumnFacts& col = P.column();
+  if (col.inconsistency.size() == n2) {
+    bi.inconsistency.resize(n2);
+    for (Index i = 0; i < n2; ++i)
+      bi.inconsistency(i) = certified::inflate(
+          std::ldexp(col.inconsistency(i), int(std::max(-4000L, std::min(4000L, -cs.f[std::size_t(i)])))), 2);
+  }
   if (mode == scaling_mode::hybrid && rule == scaling_rule::paper && col.by == decided_by::undecided) {
     J.status = verdict_status::inconclusive;
     J.reason = "Theorem 5's condition (v >= 0) could not be decided by its enclosure and the exact path is disabled";
@@ -279,7 +290,6 @@ inline ScalingJudgement judge_scaling(ScalingProblem& P, const Vector<double>& u
                                                 16 * double(k) * certified::kUnit * S.norm(),
                                             double(k * k));
       bi.mu_range = null_dim < k ? es.eigenvalues()(null_dim) - err : 0.0;
-      bi.mu_min = null_dim > 0 ? 0.0 : es.eigenvalues()(0) + err;
     } else {
       bi.mu_range = std::numeric_limits<double>::infinity();  // no active coordinate: nothing to resolve
     }

@@ -60,6 +60,11 @@ struct ColumnFacts {
   Index rank = 0;             ///< rank of M (2r when the certified solve succeeded)
   Index active = 0;           ///< coordinates with M_ii != 0
   bool consistent = true;     ///< lambda in range(M) (false only for singular M, D5)
+  /// |lambda - M v| of the least-squares solution v when !consistent (0
+  /// otherwise): how far the stored gradients are from being of one G along
+  /// M's null space. The optimum is that of the consistent part; budgets widen
+  /// by |lambda - M v|^T |u| (judgement.hpp).
+  Vector<double> inconsistency;
   /// min_i v_i sqrt(M_ii) / max_j |v_j| sqrt(M_jj) of the (least-change) solution: the
   /// signed distance of the decision from its boundary (docs/decisions.md D4).
   double margin = 0;
@@ -265,11 +270,19 @@ class ScalingProblem {
     f.feasible = d.feasible;
     f.rank = d.rank;
     f.consistent = d.consistent;
+    const Index n2 = 2 * r();
+    f.inconsistency = Vector<double>::Zero(n2);
+    if (!d.consistent)
+      for (Index i = 0; i < n2; ++i) {
+        exact_rational res = ex.lambda[std::size_t(i)];
+        for (Index j = 0; j < n2; ++j) res -= ex.M(i, j) * d.v[std::size_t(j)];
+        const double a = std::abs(round_to<double>(res));
+        f.inconsistency(i) = a * (1 + 0x1p-50);  // rounded up
+      }
     const exact_rational value = exact_column_optimum(ex, d, kappa);
     f.optimum.exact_value = value;
     f.optimum.value = Ball(value);
     f.optimum.by = decided_by::exact;
-    const Index n2 = 2 * r();
     f.optimum.u.resize(n2);
     Vector<double> wv(n2);
     std::vector<Index> idx;
