@@ -13,6 +13,7 @@
 #pragma once
 
 #include "scalora/config.hpp"
+#include "scalora/core/scalar_traits.hpp"
 
 namespace scalora {
 
@@ -24,11 +25,15 @@ SCALORA_HD inline T transfer_first_moment(const T& m, const S& scale) {
   return T(m * scale);
 }
 
-/// One entry of a second moment (exp_avg_sq): multiplied by scale^2.
+/// One entry of a second moment (exp_avg_sq): multiplied by scale^2, formed in
+/// the accumulation type (double for float) and rounded once: in float, scale^2
+/// of a scale below 1e-19 is subnormal, and v (scale scale) lost up to 3.7 eps
+/// (the kernels' long property run on hard layers, row and column scales 1e+-8).
 SCALORA_HD_NOWARN
 template <class T, class S>
 SCALORA_HD inline T transfer_second_moment(const T& v, const S& scale) {
-  return T(v * (scale * scale));
+  using A = accumulate_t<T>;
+  return T(A(v) * (A(scale) * A(scale)));
 }
 
 }  // namespace scalora
