@@ -3,7 +3,10 @@
 #   -DSUITE=<dir>  every case of a scalora-vectors suite (manifest.json), judged with its
 #                  "verify_args": a case whose "expect" is "pass" must exit 0, "fail" exit 1
 #                  with every check named in "must_fail" failing (read from --json),
-#                  "inconclusive" exit 4; --junit must write an XML document.
+#                  "inconclusive" exit 4; judged again with --certified-only (no exact
+#                  fallback), the verdict must be the same or inconclusive, never the
+#                  opposite (the certified path never contradicts the exact one);
+#                  --junit must write an XML document.
 #   -DBAD=<dir>    every bad_* file there (the case_file fuzz corpus) must exit 2 with
 #                  a message naming the file and a tensor.
 # Usage: cmake -DVERIFY=<scalora-verify> (-DSUITE=<dir> | -DBAD=<dir>) -P verify_suite.cmake
@@ -38,6 +41,12 @@ if(SUITE)
       message(SEND_ERROR "${file}: exit ${rc}, expected ${want}\n${err}")
       math(EXPR errors "${errors} + 1")
       continue()
+    endif()
+    execute_process(COMMAND "${VERIFY}" --certified-only ${args} "${SUITE}/${file}" RESULT_VARIABLE rc_cert
+                    OUTPUT_QUIET ERROR_QUIET)
+    if(NOT rc_cert EQUAL rc AND NOT rc_cert EQUAL 4)
+      message(SEND_ERROR "${file}: --certified-only exit ${rc_cert}, the exact verdict's ${rc}")
+      math(EXPR errors "${errors} + 1")
     endif()
     string(JSON nfail LENGTH "${manifest}" cases ${i} must_fail)
     if(nfail EQUAL 0)

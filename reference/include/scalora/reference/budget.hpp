@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Error budgets for float/double results against the reference, in units of
-// epsilon. Every number here is derived in docs/numerics.md; tests,
-// proofs_checks and scalora-verify take their thresholds from this file only.
+// Error budgets in units of epsilon, each derived in docs/numerics.md: the
+// library's accuracy on exactly known inputs (its unit tests), the lemma and
+// re-split checks of compare_step and scalora-verify. The optimality verdict's
+// budget is derived per case from the layer itself (judgement.hpp).
 //
 // Notation: eps is the epsilon of the type the quantity is computed in (the
 // accumulation type for M, lambda, u; the storage type for rescaled
@@ -70,75 +71,6 @@ inline double column_solution(double cond, Index m, Index n, Index r, double eps
   const double eta = equilibrated_perturbation(m, n, r) * eps;
   if (!(cond * eta < 0.5)) return std::numeric_limits<double>::infinity();
   return cond * (eta + double(std::max(m, n) + 2) * eps) * (1.0 + cond * rho) / (1.0 - cond * eta);
-}
-
-/// 1 + ||t|| / ||w|| for a singular M: the least-change step projects
-/// t = kappa diag(M)^{1/2} (in equilibrated coordinates, w = u kappa
-/// diag(M)^{1/2}), so its rounding is relative to ||t||, not ||w||.
-template <class T>
-double least_change_factor(const ScalingSystem<T>& sys, const Vector<T>& u) {
-  using std::sqrt;
-  T t2 = T(0), w2 = T(0);
-  for (Index i = 0; i < sys.M.rows(); ++i) {
-    t2 += sys.M(i, i);
-    w2 += u(i) * u(i) * sys.M(i, i);
-  }
-  return w2 > T(0) ? 1.0 + double(sqrt(t2 / w2)) : 1.0;
-}
-
-/// The largest eigenvalue of the equilibrated D M D (its 2-norm), in double.
-template <class T>
-double equilibrated_norm(const Matrix<T>& M) {
-  using std::sqrt;
-  const Index n = M.rows();
-  Matrix<double> a = Matrix<double>::Zero(n, n);
-  for (Index i = 0; i < n; ++i)
-    for (Index j = 0; j < n; ++j)
-      if (M(i, i) > 0 && M(j, j) > 0) a(i, j) = double(M(i, j) / (sqrt(M(i, i)) * sqrt(M(j, j))));
-  if (n == 0) return 0.0;
-  Eigen::SelfAdjointEigenSolver<Matrix<double>> es(a, Eigen::EigenvaluesOnly);
-  return es.eigenvalues()(n - 1);
-}
-
-/// Same for the scalar branch's 2 x 2 system [p q; q s][a b]^T = c [x y]^T:
-/// aggregate sums of r^2 entries of M add r^2 and the cancellation factor
-///   rho = max( (sum_{i in A} sqrt(M_ii))^2 / p, (sum_{j in B} sqrt(M_jj))^2 / s,
-///              sum_A sqrt(M_ii) sum_B sqrt(M_jj) / sqrt(p s) ),
-/// and cond = (1 + cos) / (1 - cos) of the equilibrated 2 x 2 matrix.
-template <class T>
-double scalar_solution(const ScalingSystem<T>& exact_sys, Index m, Index n, double eps) {
-  using std::sqrt;
-  const Index r = exact_sys.r;
-  double sa = 0, sb = 0;
-  for (Index i = 0; i < r; ++i) {
-    sa += std::sqrt(double(exact_sys.M(i, i)));
-    sb += std::sqrt(double(exact_sys.M(r + i, r + i)));
-  }
-  const double p = double(exact_sys.p), s = double(exact_sys.s), q = double(exact_sys.q);
-  double rho = 1;
-  if (p > 0) rho = std::max(rho, sa * sa / p);
-  if (s > 0) rho = std::max(rho, sb * sb / s);
-  if (p > 0 && s > 0) rho = std::max(rho, sa * sb / std::sqrt(p * s));
-  const double cosine = (p > 0 && s > 0) ? std::min(1.0, q / std::sqrt(p * s)) : 0.0;
-  const double cond = cosine < 1 ? (1 + cosine) / (1 - cosine) : std::numeric_limits<double>::infinity();
-  const double eta = 2.0 * rho * (system_entry(m, n) + double(r * r)) * eps;
-  if (!(cond * eta < 0.5)) return std::numeric_limits<double>::infinity();
-  return cond * (eta + double(std::max(m, n) + r + 8) * eps) / (1.0 - cond * eta);
-}
-
-/// ||W (u - u*)||_2 / ||W u*||_2 with W = diag(sqrt(M*_ii)) (0 when both are 0).
-template <class T, class U>
-double weighted_relative_error(const Matrix<T>& M_exact, const Vector<U>& u, const Vector<T>& u_exact) {
-  using std::sqrt;
-  T num = T(0), den = T(0);
-  for (Index i = 0; i < M_exact.rows(); ++i) {
-    const T w = sqrt(M_exact(i, i));
-    const T d = w * (T(u(i)) - u_exact(i));
-    num += d * d;
-    den += (w * u_exact(i)) * (w * u_exact(i));
-  }
-  if (!(den > T(0))) return num > T(0) ? std::numeric_limits<double>::infinity() : 0.0;
-  return double(sqrt(num / den));
 }
 
 /// Factors, gradients and first moments rescaled by the APPLIED scalings (as

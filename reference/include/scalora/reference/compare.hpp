@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "scalora/reference/budget.hpp"
 #include "scalora/reference/judgement.hpp"
 #include "scalora/reference/verdict.hpp"
 
@@ -101,7 +102,7 @@ inline Check w_unchanged_check(const Matrix<double>& W0, const Matrix<double>& W
   }
   const Matrix<double> weighted = A.cwiseAbs() * w.asDiagonal();
   const double own_k = double(2 * r + 6) * std::numeric_limits<double>::epsilon();
-  const double budget = double(2 * r + 8);
+  const double tolerance = budget::resplit(r);
   double worst = 0;
   Index wi = -1, wj = -1;
   const Index block = 512;
@@ -127,8 +128,8 @@ inline Check w_unchanged_check(const Matrix<double>& W0, const Matrix<double>& W
         }
       }
   }
-  return {"W_unchanged", "W_pt' + s A' B'^T = W_pt + s A B^T", worst <= budget ? check_status::pass : check_status::fail,
-          worst, budget, unit, wi >= 0 && worst > 0 ? "worst at (" + std::to_string(wi) + "," + std::to_string(wj) + ")" : ""};
+  return {"W_unchanged", "W_pt' + s A' B'^T = W_pt + s A B^T", worst <= tolerance ? check_status::pass : check_status::fail,
+          worst, tolerance, unit, wi >= 0 && worst > 0 ? "worst at (" + std::to_string(wi) + "," + std::to_string(wj) + ")" : ""};
 }
 
 /// The rescaled parts of a layer (case-file names), the scaling each is
@@ -151,10 +152,10 @@ inline const RescaledPart kRescaledParts[] = {
     {"exp_avg_sq_B", "exp_avg_sq_B' = exp_avg_sq_B diag(alpha^2)", true, 2},
 };
 
-/// Budgets of the rescaled entries (eps of the storage type): one rounded
-/// product, |err| <= eps/2 relative; 1 eps allows it to be formed in a wider
-/// type and rounded twice. Second moments v s s: two products, 2 eps.
-inline double rescaled_entry_budget(int power) { return power == 2 ? 2.0 : 1.0; }
+/// Budgets of the rescaled entries (eps of the storage type, budget.hpp).
+inline double rescaled_entry_budget(int power) {
+  return power == 2 ? budget::rescaled_second_moment() : budget::rescaled_entry();
+}
 
 /// The matrix of `l` a RescaledPart names.
 template <class S>
