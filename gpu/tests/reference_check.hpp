@@ -52,4 +52,5 @@ struct CheckReport {
 CheckReport check_layer(const std::string& name, const HostLayer& before, const HostLayer& after,
                         const HostOutcome& outcome, double L, double lr, bool scalar_only = false);
 
+
 }  // namespace scalora::gpu_test

@@ -16,7 +16,7 @@
 #include <rapidcheck.h>
 
 #include "device_layer.hpp"
-#include "hard_layers.hpp"
+#include "hard_host_layer.hpp"
 #include "rc_doctest.hpp"
 
 using namespace scalora;
@@ -171,49 +171,20 @@ TEST_CASE("property: the kernels agree with the reference on every check") {
   });
 }
 
-/// A hard layer (tests/support/hard_layers.hpp) as the kernels' host copy, with a float W_pt.
-HostLayer host_of(const scalora::test::HardLayer& h, bool single) {
-  auto copy = [](const scalora::Matrix<double>& x) {
-    HostMatrix out{int(x.rows()), int(x.cols()), std::vector<double>(std::size_t(x.size()))};
-    for (Index i = 0; i < x.rows(); ++i)
-      for (Index j = 0; j < x.cols(); ++j) out.v[std::size_t(i * x.cols() + j)] = x(i, j);
-    return out;
-  };
-  HostLayer out;
-  out.single = single;
-  out.lora_scale = h.bound.lora_scale;
-  const scalora::Layer<double>& l = h.layer;
-  out.A = copy(l.A);
-  out.B = copy(l.B);
-  out.grad_A = copy(l.grad_A);
-  out.grad_B = copy(l.grad_B);
-  if (!l.moments.empty()) {
-    out.exp_avg_A = copy(l.moments.exp_avg_A);
-    out.exp_avg_sq_A = copy(l.moments.exp_avg_sq_A);
-    out.exp_avg_B = copy(l.moments.exp_avg_B);
-    out.exp_avg_sq_B = copy(l.moments.exp_avg_sq_B);
-  }
-  if (l.W_pt.size() != 0) {
-    out.W = copy(l.W_pt);
-    round_to<float>(out.W);
-  }
-  return out;
-}
-
 TEST_CASE("property: the kernels' step never fails its judge on hard layers") {
   rc::doctest_prop("kernels on hard layers: pass or inconclusive", [] {
     const scalora::test::HardLayerCase hc = *scalora::test::gen_hard_layer_case();
-    const scalora::test::HardLayer h = scalora::test::build_hard_layer(hc);
-    const bool single = hc.storage == scalora::test::storage_type::float32;
-    const HostLayer host = host_of(h, single);
+    const HardHostLayer h = hard_host_layer(hc);  // built with Eigen in the host-compiled bridge
+    const bool single = h.layer.single;
+    const HostLayer& host = h.layer;
     LayerCase c;  // layout only
-    c.m = int(h.layer.A.rows());
-    c.n = int(h.layer.B.rows());
-    c.r = int(h.layer.A.cols());
+    c.m = host.A.rows;
+    c.n = host.B.rows;
+    c.r = host.A.cols;
     c.col_major = *rc::gen::arbitrary<bool>();
     gpu::StepConfig cfg;
-    cfg.L = h.bound.L;
-    cfg.lr = h.bound.lr;
+    cfg.L = h.L;
+    cfg.lr = h.lr;
     gpu::LayerOutcome raw;
     const auto [outcome, after] =
         single ? run_kernels<float>(host, c, cfg, &raw) : run_kernels<double>(host, c, cfg, &raw);
