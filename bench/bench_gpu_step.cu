@@ -150,8 +150,8 @@ int main(int argc, char** argv) {
   const int reps = kCudaBackend ? 20 : 5;
   const int dim = quick ? 1024 : 4096, r = 8;
   StepConfig cfg;
-  cfg.L = 1;
-  cfg.lr = 1e-3;
+  cfg.bound.L = 1;
+  cfg.bound.lr = 1e-3;
 
   // 1-2. One dim x dim float layer: merge and whole step against a copy of W.
   BenchLayer layer(dim, dim, r, true, 1);

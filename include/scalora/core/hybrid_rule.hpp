@@ -17,7 +17,7 @@
 // ill-conditioned layers. Checked by tests/unit/test_range.cpp ("the hybrid
 // guard") and by the property that the library's and the kernels' steps never
 // fail scalora-verify's judgement (tests/property/kernel_properties.cu,
-// tests/unit/test_library_verdict.cpp).
+// tests/property/verdict_properties.cpp).
 #pragma once
 
 #include "scalora/config.hpp"

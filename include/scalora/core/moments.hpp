@@ -9,7 +9,8 @@
 //   m_A <- m_A diag(beta),   v_A <- v_A diag(beta o beta),
 //   m_B <- m_B diag(alpha),  v_B <- v_B diag(alpha o alpha);
 // the step counter and bias corrections are unchanged.
-// Proof check: proofs_checks/lemma_moments.cpp; unit: tests/unit/test_step_*.cpp.
+// Proof check: proofs_checks/lemma_moments.cpp; unit: tests/unit/test_theorems_*.cpp
+// (theorem_cases.hpp, the moments of a full step).
 #pragma once
 
 #include "scalora/config.hpp"

@@ -90,7 +90,8 @@ SCALORA_HD T subset_least_squares(int rows, const T* e, int lde, const int* idx,
 /// subset least squares that produced w (subset_least_squares): the solution's
 /// rounding is about rows eps condition, relative to ||f||.
 /// @post w >= 0; on convergence the KKT conditions of the problem hold to tol
-///       (checked in tests/unit/test_nnls.cpp and proofs_checks/thm5_column_scaling.cpp).
+///       (checked in tests/unit/test_core.cpp, "NNLS: KKT conditions ...", and
+///       proofs_checks/thm5_column_scaling.cpp).
 SCALORA_HD_NOWARN
 template <class T>
 SCALORA_HD nnls_status nnls(int rows, int cols, const T* e, int lde, const T* f, T* w, T* work, int* iwork,

@@ -4,8 +4,8 @@
 // add s A diag(1 - alpha o beta) B^T to W_pt. For extreme inputs (tiny kappa,
 // magnitudes near the ends of the range) the optimal scalings exist in the
 // accumulation type but a rescaled entry would overflow the storage type; the
-// step is then not applied and says so (StepStatus::not_representable,
-// gpu LayerOutcome::not_representable). Found by fuzz/step_core_fuzz.cpp.
+// step is then not applied and says so (StepOutcome::not_representable,
+// core/step_outcome.hpp). Found by fuzz/step_core_fuzz.cpp.
 #pragma once
 
 #include "scalora/config.hpp"

@@ -21,6 +21,7 @@ struct scalar_traits {
   using accumulate_type = T;
   static T epsilon() { return std::numeric_limits<T>::epsilon(); }
   static T max_finite() { return std::numeric_limits<T>::max(); }
+  static T quiet_nan() { return std::numeric_limits<T>::quiet_NaN(); }
 };
 
 template <>
@@ -28,6 +29,7 @@ struct scalar_traits<float> {
   using accumulate_type = double;
   SCALORA_HD static constexpr float epsilon() { return 1.1920928955078125e-7f; }  // 2^-23
   SCALORA_HD static constexpr float max_finite() { return 3.40282346638528859811704183484516925e38f; }
+  SCALORA_HD static float quiet_nan() { return __builtin_nanf(""); }
 };
 
 template <>
@@ -35,6 +37,7 @@ struct scalar_traits<double> {
   using accumulate_type = double;
   SCALORA_HD static constexpr double epsilon() { return 2.220446049250313080847e-16; }  // 2^-52
   SCALORA_HD static constexpr double max_finite() { return 1.79769313486231570814527423731704357e308; }
+  SCALORA_HD static double quiet_nan() { return __builtin_nan(""); }
 };
 
 template <class T>

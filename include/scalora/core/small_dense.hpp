@@ -36,7 +36,7 @@ SCALORA_HD inline void swap_values(T& a, T& b) {
 /// and a(k:n, k:n) holds the Schur complement, every diagonal entry <= tol.
 /// @pre a symmetric; tol >= 0.
 /// @post the factorisation above; the pivots a(i,i), i < k, are non-increasing
-///       in exact arithmetic. Checked by tests/unit/test_small_dense.cpp.
+///       in exact arithmetic. Checked by tests/unit/test_core.cpp ("pivoted Cholesky ...").
 SCALORA_HD_NOWARN
 template <class T>
 SCALORA_HD int pivoted_cholesky(int n, T* a, int lda, int* perm, const T& tol) {

@@ -19,7 +19,8 @@ namespace scalora {
 /// D7: the coefficient s (1 - alpha_k beta_k) is formed in the scalings' type
 /// (the accumulation type) before the merge, so 1 - alpha beta does not cancel.
 /// Cost: one pass over W_pt plus an m x r temporary.
-/// Invariant checked in tests/unit/test_step_*.cpp and proofs_checks/resplit_invariance.cpp.
+/// Invariant checked in tests/unit/test_theorems_*.cpp (theorem_cases.hpp, "the merge"),
+/// proofs_checks/ordering_invariance.cpp and, for every judged step, reference::judge_step (W_unchanged).
 template <class DW, class DA, class DB, class T>
 void resplit(Eigen::MatrixBase<DW>& W_pt, const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
              const Vector<T>& alpha, const Vector<T>& beta, const T& lora_scale) {

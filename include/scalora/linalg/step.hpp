@@ -8,6 +8,7 @@
 
 #include "scalora/core/representable.hpp"
 #include "scalora/core/schedule.hpp"
+#include "scalora/core/step_outcome.hpp"
 #include "scalora/linalg/optimal_scaling.hpp"
 #include "scalora/linalg/resplit.hpp"
 
@@ -32,38 +33,11 @@ struct StepOptions {
   bool check_w_pt = true;  ///< check W_pt for NaN/Inf before writing (one extra read of W_pt)
 };
 
-/// Numerical outcomes of a step (never thrown).
-struct StepStatus {
-  bool scalar_fallback = false;  ///< hybrid: no v >= 0 exists (or column_rejected), Theorem 3 applied
-  /// The column solve returned a scaling that predicts a bound increase, which
-  /// no solution of M v = lambda does: a failed solve, the scalar scaling is
-  /// applied (core/hybrid_rule.hpp). scaling.column keeps the solve's details.
-  bool column_rejected = false;
-  bool singular_system = false;  ///< rank M < 2r: canonical least-change solution (D5)
-  bool zero_gradient = false;    ///< grad_A = grad_B = 0: alpha = beta = 1, nothing changes
-  bool clamped = false;          ///< entries of v within tolerance below 0 were set to 0
-  /// M or lambda overflowed (finite inputs whose squares exceed T's range): no
-  /// scaling can be computed; alpha = beta = 1, nothing is written, the bound
-  /// decreases are NaN (fuzz/step_core_fuzz.cpp; gpu: LayerOutcome::nonfinite).
-  bool nonfinite_system = false;
-  /// The optimal scalings would take a written entry (factor, gradient, moment,
-  /// W_pt for |W_pt| <= max/2) out of S's range (core/representable.hpp): not
-  /// applied, alpha = beta = 1, nothing written, bound_decrease = vanilla's.
-  bool not_representable = false;
-};
-
-/// What scalora_step did and predicts.
+/// What scalora_step did and predicts: the outcome record shared with the
+/// kernels and the trainer (core/step_outcome.hpp), and the scaling itself.
 template <class T>
-struct StepResult {
-  Scaling<T> scaling;          ///< branch taken, alpha, beta, u, solve details
-  scalar_case scalar_kind = scalar_case::interior;  ///< Theorem 3's case (computed on every step)
-  StepStatus status;
-  /// Predicted decrease of the loss upper bound below l(W), for the applied
-  /// scaling and for the alternatives (bound_decrease()).
-  T bound_decrease = T(0);
-  T vanilla_bound_decrease = T(0);  ///< alpha = beta = 1
-  T scalar_bound_decrease = T(0);   ///< Theorem 3 optimum
-  T column_bound_decrease = std::numeric_limits<T>::quiet_NaN();  ///< Theorem 5 optimum; NaN if infeasible
+struct StepResult : StepOutcome<T> {
+  Scaling<T> scaling;  ///< branch taken, alpha, beta, u, solve details
 };
 
 namespace detail {
@@ -127,7 +101,8 @@ bool scalings_representable(const Layer<S>& layer, const Scaling<T>& sc, const T
 ///   8 AdamW moments as in the lemmas
 /// Every argument is validated before anything is written.
 /// @throws invalid_argument (shapes, NaN/Inf, L, lr, lora_scale <= 0, r = 0).
-/// @post W_pt + s A B^T is unchanged up to rounding (tests/unit/test_step_*.cpp).
+/// @post W_pt + s A B^T is unchanged up to rounding (tests/unit/test_theorems_*.cpp,
+///       tests/unit/test_judge_step.cpp).
 template <class S, class T = accumulate_t<S>>
 StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   detail::check_bound_parameters(options.bound);
@@ -141,7 +116,7 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   StepResult<T> out;
   using std::isfinite;
   if (!sys.M.allFinite() || !sys.lambda.allFinite() || !isfinite(sys.p + sys.q + sys.s + sys.x + sys.y)) {
-    out.status.nonfinite_system = true;
+    out.nonfinite = true;
     out.scaling = detail::scaling_from_squares(branch::scalar, vanilla_squares<T>(r));
     out.bound_decrease = out.vanilla_bound_decrease = out.scalar_bound_decrease =
         std::numeric_limits<T>::quiet_NaN();
@@ -154,25 +129,30 @@ StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {
   if (options.mode == scaling_mode::hybrid) {
     const Scaling<T> column = column_scaling(sys, kappa, tol);
     if (column.column.feasible()) out.column_bound_decrease = bound_decrease(sys, column.u, options.bound);
-    out.status.column_rejected = column.column.feasible() && !detail::column_admissible(sys, column.u, scalar.u, kappa);
-    if (column.column.feasible() && !out.status.column_rejected) {
+    out.column_rejected = column.column.feasible() && !detail::column_admissible(sys, column.u, scalar.u, kappa);
+    if (column.column.feasible() && !out.column_rejected) {
       out.scaling = column;
     } else {
       out.scaling = scalar;
       out.scaling.column = column.column;
-      out.status.scalar_fallback = true;
+      out.scalar_fallback = true;
     }
-    out.status.singular_system = column.column.rank < 2 * r;
-    out.status.clamped = out.scaling.applied == branch::column && column.column.clamped;
+    out.method = column.column.method;
+    out.rank = column.column.rank;
+    out.margin = column.column.margin;
+    out.singular_system = column.column.rank < 2 * r;
+    out.clamped = out.scaling.applied == branch::column && column.column.clamped;
   } else {
     out.scaling = scalar;
   }
-  out.status.zero_gradient = !(sys.x > T(0)) && !(sys.y > T(0));
+  out.applied = out.scaling.applied;
+  out.zero_gradient = !(sys.x > T(0)) && !(sys.y > T(0));
   out.bound_decrease = bound_decrease(sys, out.scaling.u, options.bound);
 
   if (!detail::scalings_representable(layer, out.scaling, options.bound.lora_scale)) {
-    out.status.not_representable = true;
+    out.not_representable = true;
     out.scaling = detail::scaling_from_squares(branch::scalar, vanilla_squares<T>(r));
+    out.applied = branch::scalar;
     out.bound_decrease = out.vanilla_bound_decrease;
     return out;
   }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Eigen aliases and the parameters every step needs.
+// Eigen aliases; the parameters every step needs (core/bound_parameters.hpp).
 #pragma once
 
 #include <Eigen/Core>
 
+#include "scalora/core/bound_parameters.hpp"
 #include "scalora/core/scalar_traits.hpp"
 
 namespace scalora {
@@ -16,21 +17,5 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 /// A non-owning view of a contiguous column-major matrix; (nullptr, 0, 0) = absent.
 template <class T>
 using MatrixView = Eigen::Map<Matrix<T>>;
-
-/// The constants of the loss bound (spec section 2).
-/// D1: lr is the PEAK learning rate (the scheduled one would blow alpha, beta up
-/// during warm-up and decay). D2: with lora_scale s, kappa = L lr s^2.
-///   L:          smoothness constant of the loss in W (> 0)
-///   lr:         learning rate eta entering kappa (D1: the peak learning rate)
-///   lora_scale: s in W = W_pt + s A B^T (PEFT's lora_alpha / r); gradients
-///               from autograd already contain s
-/// kappa = L * lr * s^2 is the only combination the scalings depend on.
-template <class T>
-struct BoundParameters {
-  T L = T(1);
-  T lr = T(1);
-  T lora_scale = T(1);
-  T kappa() const { return L * lr * lora_scale * lora_scale; }
-};
 
 }  // namespace scalora

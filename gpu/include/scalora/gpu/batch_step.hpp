@@ -69,12 +69,12 @@ class BatchStep {
   /// Launches: Gram partials, combine, solve (3).
   template <class Policy>
   void compute_scalings(const Policy& exec, const StepConfig& cfg) {
-    if (!(cfg.L > 0) || !std::isfinite(cfg.L))
-      throw invalid_argument("L", argument_problem::out_of_range, "must be finite and > 0");
-    if (!(cfg.lr > 0) || !std::isfinite(cfg.lr))
-      throw invalid_argument("lr", argument_problem::out_of_range, "must be finite and > 0");
+    if (!(cfg.bound.L > 0) || !std::isfinite(cfg.bound.L))
+      throw invalid_argument("cfg.bound.L", argument_problem::out_of_range, "must be finite and > 0");
+    if (!(cfg.bound.lr > 0) || !std::isfinite(cfg.bound.lr))
+      throw invalid_argument("cfg.bound.lr", argument_problem::out_of_range, "must be finite and > 0");
     for (std::size_t l = 0; l < host_layers_.size(); ++l) {  // the solves divide by kappa
-      const double s = host_layers_[l].lora_scale, kappa = cfg.L * cfg.lr * s * s;
+      const double kappa = cfg.bound.with_lora_scale(host_layers_[l].lora_scale).kappa();
       if (!(kappa >= std::numeric_limits<double>::min()) || !std::isfinite(kappa))
         throw invalid_argument("layers[" + std::to_string(l) + "].lora_scale", argument_problem::out_of_range,
                                "kappa = L lr lora_scale^2 must be a finite normal number, got " +

@@ -18,6 +18,7 @@
 #include "scalora/core/bound_decrease.hpp"
 #include "scalora/core/column_solve.hpp"
 #include "scalora/core/hybrid_rule.hpp"
+#include "scalora/core/limits.hpp"
 #include "scalora/core/moments.hpp"
 #include "scalora/core/representable.hpp"
 #include "scalora/core/scalar_scaling.hpp"
@@ -26,7 +27,7 @@
 namespace scalora::gpu {
 
 inline constexpr int kTileRows = 256;  ///< rows of S_A / S_B per Gram work item
-inline constexpr int kMaxRank = 64;    ///< largest r a batch accepts (2r = 128 per Gram row)
+inline constexpr int kMaxRank = kMaxKernelRank;  ///< largest r a batch accepts (core/limits.hpp)
 
 /// Where one layer's work items and workspace slices start (prefix sums over
 /// the batch; computed on the host by plan_batch()).
@@ -292,7 +293,7 @@ struct solve_layer {
       b.outcomes[l] = out;
       return;
     }
-    const double s = ly.lora_scale, kappa = cfg.L * cfg.lr * s * s;
+    const double kappa = cfg.bound.with_lora_scale(ly.lora_scale).kappa();
     const ScalarSquares<double> sc =
         solve_scalar_system(sp, sq, ss, sx, sy, kappa, 16.0 * scalar_traits<double>::epsilon());
     out.scalar_kind = sc.kind;
@@ -300,7 +301,7 @@ struct solve_layer {
       u[k] = sc.a;
       u[r + k] = sc.b;
     }
-    out.scalar_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
+    out.scalar_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.bound.lr);
     bool column = false;
     if (cfg.mode == scaling_mode::hybrid) {
       const ColumnSolveInfo<double> info =
@@ -308,9 +309,10 @@ struct solve_layer {
       out.method = info.method;
       out.rank = info.rank;
       out.margin = info.margin;
+      out.singular_system = info.rank < n2;
       if (info.feasible()) {
         for (int a = 0; a < n2; ++a) u[a] = v[a] / kappa;
-        out.column_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
+        out.column_bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.bound.lr);
         // The guard (core/hybrid_rule.hpp): a column scaling whose decrease is
         // below the scalar scaling's beyond rounding has not solved M v = lambda.
         double rounding = decrease_per_lr_rounding(n2, M, lambda, u, kappa);
@@ -320,7 +322,7 @@ struct solve_layer {
         }
         rounding += decrease_per_lr_rounding(n2, M, lambda, v, kappa);
         out.column_rejected = !column_decrease_admissible(out.column_bound_decrease, out.scalar_bound_decrease,
-                                                          cfg.lr * rounding);
+                                                          cfg.bound.lr * rounding);
         column = !out.column_rejected;
         out.clamped = column && info.clamped;
       }
@@ -339,8 +341,8 @@ struct solve_layer {
       beta[k] = sqrt(u[r + k]);
     }
     for (int a = 0; a < n2; ++a) v[a] = 1.0;  // vanilla LoRA: u = 1
-    out.vanilla_bound_decrease = bound_decrease(n2, M, lambda, v, kappa, cfg.lr);
-    out.bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.lr);
+    out.vanilla_bound_decrease = bound_decrease(n2, M, lambda, v, kappa, cfg.bound.lr);
+    out.bound_decrease = bound_decrease(n2, M, lambda, u, kappa, cfg.bound.lr);
     ColumnMaxima<double> mx;
     mx.A = max_a;
     mx.grad_A = max_a + r;
@@ -352,7 +354,7 @@ struct solve_layer {
       mx.exp_avg_B = max_b + 2 * r;
       mx.exp_avg_sq_B = max_b + 3 * r;
     }
-    if (!scalings_representable(r, alpha, beta, mx, ly.w_format != weight_format::none, s,
+    if (!scalings_representable(r, alpha, beta, mx, ly.w_format != weight_format::none, ly.lora_scale,
                                 double(scalar_traits<T>::max_finite()), double(scalar_traits<float>::max_finite()))) {
       const double vanilla = out.vanilla_bound_decrease;
       out = LayerOutcome{};  // not applied: alpha = beta = 1, nothing written
@@ -369,7 +371,7 @@ struct solve_layer {
     // overflows when alpha, beta are extreme (norms: diagonals of P and Q).
     double* tau = beta + r;
     for (int k = 0; k < r; ++k) {
-      const double c = s * (1.0 - alpha[k] * beta[k]);
+      const double c = ly.lora_scale * (1.0 - alpha[k] * beta[k]);
       const double na = sqrt(P[detail::packed(k, k)]), nb = sqrt(Q[detail::packed(r + k, r + k)]);
       const double nx = p.merge_along_rows ? nb : na, ny = p.merge_along_rows ? na : nb;
       const double t = sqrt(abs(c)) * sqrt(nx) / sqrt(ny);  // no underflow of |c| nx / ny

@@ -6,10 +6,12 @@
 
 #include <cstdint>
 
+#include "scalora/core/bound_parameters.hpp"
 #include "scalora/core/branch.hpp"
 #include "scalora/core/column_solve.hpp"
 #include "scalora/core/scalar_scaling.hpp"
 #include "scalora/core/schedule.hpp"
+#include "scalora/core/step_outcome.hpp"
 
 namespace scalora::gpu {
 
@@ -57,36 +59,17 @@ enum class gram_strategy : unsigned char {
   per_entry,  ///< one work item per (tile, Gram entry): more parallelism, for GPUs
 };
 
-/// What every layer of a call shares. kappa = L lr s^2 per layer (decisions D1, D2).
+/// What every layer of a call shares. bound: L and lr (D1); each layer's own
+/// lora_scale replaces bound.lora_scale, so kappa = bound.with_lora_scale(s).kappa() (D2).
 struct StepConfig {
-  double L = 1.0;
-  double lr = 1.0;
+  BoundParameters<double> bound;
   scaling_mode mode = scaling_mode::hybrid;
   RescaleSchedule schedule;  ///< ScaLoRA-I: which optimizer steps rescale (D8)
   gram_strategy gram = gram_strategy::automatic;
 };
 
-/// Per-layer result of compute_scalings (numerical outcomes, never thrown).
-struct LayerOutcome {
-  branch applied = branch::scalar;
-  column_method method = column_method::infeasible;
-  scalar_case scalar_kind = scalar_case::interior;
-  int rank = 0;                 ///< numerical rank of M
-  bool scalar_fallback = false; ///< hybrid: no v >= 0 (or column_rejected), Theorem 3 applied
-  /// The column solve's scaling predicted a bound increase, which no solution
-  /// of M v = lambda does: a failed solve, the scalar scaling applied (core/hybrid_rule.hpp).
-  bool column_rejected = false;
-  bool zero_gradient = false;   ///< alpha = beta = 1, nothing changes
-  bool clamped = false;         ///< small negative v_i set to 0
-  bool nonfinite = false;       ///< a NaN/Inf reached M, lambda or the moments: the layer is left unchanged
-  /// The scalings would take a written entry out of range (representable.hpp):
-  /// not applied, alpha = beta = 1, the layer is left unchanged.
-  bool not_representable = false;
-  double margin = 0;            ///< column decision statistic (ColumnSolveInfo::margin)
-  double bound_decrease = 0;    ///< predicted decrease of the loss bound, applied scaling
-  double vanilla_bound_decrease = 0;
-  double scalar_bound_decrease = 0;
-  double column_bound_decrease = 0;  ///< 0 when infeasible
-};
+/// Per-layer result of compute_scalings: the outcome record shared with the
+/// library and the trainer (core/step_outcome.hpp; numerical outcomes, never thrown).
+using LayerOutcome = StepOutcome<double>;
 
 }  // namespace scalora::gpu
