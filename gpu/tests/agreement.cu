@@ -45,7 +45,8 @@ std::vector<gpu::LayerOutcome> run_and_check(const std::vector<HostLayer>& layer
     const HostLayer after = up.dev[l]->download();
     const std::string lname = name + " layer " + std::to_string(l) + " (" + std::to_string(layers[l].A.rows) + "x" +
                               std::to_string(layers[l].B.rows) + ", r " + std::to_string(layers[l].A.cols) + ")";
-    const CheckReport rep = check_layer(lname, layers[l], after, host_outcome(batch, int(l)), cfg.L, cfg.lr,
+    const CheckReport rep = check_layer(lname, layers[l], after, batch.outcomes()[l], batch.scalings(int(l)),
+                                        cfg.bound.with_lora_scale(layers[l].lora_scale),
                                         cfg.mode == scaling_mode::scalar_only);
     CHECK_MESSAGE(rep.passed, rep.text);
   }
@@ -76,8 +77,8 @@ std::vector<HostLayer> random_layers(std::uint64_t seed0, gpu::weight_format w) 
 
 TEST_CASE_TEMPLATE("random layers of mixed shapes and layouts, one batch", T, float, double) {
   StepConfig cfg;
-  cfg.L = 4;
-  cfg.lr = 0.05;
+  cfg.bound.L = 4;
+  cfg.bound.lr = 0.05;
   const std::vector<HostLayer> layers = random_layers<T>(7, sizeof(T) == 4 ? gpu::weight_format::f32 : gpu::weight_format::none);
   const std::vector<gpu::LayerOutcome> out = run_and_check<T>(layers, cfg, "random");
   int column = 0, scalar = 0;
@@ -89,8 +90,8 @@ TEST_CASE_TEMPLATE("random layers of mixed shapes and layouts, one batch", T, fl
 
 TEST_CASE("float layers with a bfloat16 weight and its float master") {
   StepConfig cfg;
-  cfg.L = 4;
-  cfg.lr = 0.05;
+  cfg.bound.L = 4;
+  cfg.bound.lr = 0.05;
   run_and_check<float>(random_layers<float>(99, gpu::weight_format::bf16_master), cfg, "bf16");
 }
 
@@ -116,8 +117,8 @@ const std::vector<double> kWorkedB = {1, 0, 1, -1, -1, -1, 0, 0, 0, 0};
 
 TEST_CASE("every branch of the spec on hand-made layers (double factors)") {
   StepConfig cfg;
-  cfg.L = 1;
-  cfg.lr = 1.0 / 6;
+  cfg.bound.L = 1;
+  cfg.bound.lr = 1.0 / 6;
   struct Case {
     const char* name;
     HostLayer layer;
@@ -163,8 +164,8 @@ TEST_CASE("every branch of the spec on hand-made layers (double factors)") {
 
 TEST_CASE("collinear columns with kappa = 1: least change is negative, the least-distance QP applies") {
   StepConfig cfg;
-  cfg.L = 1;
-  cfg.lr = 1;
+  cfg.bound.L = 1;
+  cfg.bound.lr = 1;
   const std::vector<gpu::LayerOutcome> out = run_and_check<double>(
       {hand_layer(5, 5, 2, {0, 0, 0, 0, 0, 0, 1, 2, 1, 2}, kWorkedB, diag54321())}, cfg, "collinear");
   CHECK(out[0].applied == branch::column);
@@ -173,8 +174,8 @@ TEST_CASE("collinear columns with kappa = 1: least change is negative, the least
 
 TEST_CASE("Theorem 3's table with scalar_only mode") {
   StepConfig cfg;
-  cfg.L = 1;
-  cfg.lr = 1;
+  cfg.bound.L = 1;
+  cfg.bound.lr = 1;
   cfg.mode = scaling_mode::scalar_only;
   std::vector<HostLayer> layers = {
       hand_layer(2, 2, 2, {0, 1, -1, 1}, {0, -1, 0, 1}, {1, 1, 0, -1}),    // B off
@@ -253,8 +254,8 @@ TEST_CASE("ScaLoRA-I: steps 2-8 run only on due optimizer steps") {
 
 TEST_CASE("the two Gram strategies give identical scalings") {
   StepConfig cfg;
-  cfg.L = 2;
-  cfg.lr = 0.1;
+  cfg.bound.L = 2;
+  cfg.bound.lr = 0.1;
   std::vector<HostLayer> layers = random_layers<float>(3, gpu::weight_format::none);
   const Uploaded<float> up(layers);
   BatchStep<float> batch(up.descs);
@@ -284,7 +285,7 @@ TEST_CASE("invalid layer descriptions throw invalid_argument naming the field") 
   CHECK_THROWS_WITH_AS(BatchStep<float>({bad}), doctest::Contains("lora_scale"), invalid_argument);
   BatchStep<float> ok({d.desc()});
   StepConfig cfg;
-  cfg.L = -1;
+  cfg.bound.L = -1;
   CHECK_THROWS_WITH_AS(ok.compute_scalings(thrust::device, cfg), doctest::Contains("L"), invalid_argument);
   CHECK_THROWS_AS(ok.merge(thrust::device), invalid_argument);  // before compute_scalings
 }
@@ -304,8 +305,8 @@ TEST_CASE("bfloat16 weight: the copy stays one rounding from the float master ov
   DeviceLayer<float> d(h, false, false);
   BatchStep<float> batch({d.desc()});
   StepConfig cfg;
-  cfg.L = 4;
-  cfg.lr = 0.05;
+  cfg.bound.L = 4;
+  cfg.bound.lr = 0.05;
   std::vector<double> shadow = h.W_bf16.v;  // bf16 values, merged in bf16
   for (long t = 0; t < 40; ++t) {
     LayerSpec g = s;

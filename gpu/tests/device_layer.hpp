@@ -235,20 +235,4 @@ struct DeviceLayer {
   }
 };
 
-/// The kernels' outcome for layer l, for check_layer().
-template <class Batch>
-HostOutcome host_outcome(const Batch& batch, int l) {
-  const std::vector<gpu::LayerOutcome> all = batch.outcomes();
-  const gpu::LayerOutcome& o = all[std::size_t(l)];
-  const std::vector<double> s = batch.scalings(l);
-  HostOutcome h;
-  h.column = o.applied == branch::column;
-  h.scalar_kind = int(o.scalar_kind);
-  h.nonfinite = o.nonfinite;
-  h.margin = o.margin;
-  h.alpha.assign(s.begin(), s.begin() + std::ptrdiff_t(s.size() / 2));
-  h.beta.assign(s.begin() + std::ptrdiff_t(s.size() / 2), s.end());
-  return h;
-}
-
 }  // namespace scalora::gpu_test

@@ -15,8 +15,7 @@ HardHostLayer hard_host_layer(const scalora::test::HardLayerCase& c) {
     return out;
   };
   HardHostLayer out;
-  out.L = h.bound.L;
-  out.lr = h.bound.lr;
+  out.bound = h.bound;
   HostLayer& hl = out.layer;
   hl.single = c.storage == scalora::test::storage_type::float32;
   hl.lora_scale = h.bound.lora_scale;

@@ -12,7 +12,7 @@ namespace scalora::gpu_test {
 /// A hard layer as the kernels' host copy with a float W_pt, and its bound parameters.
 struct HardHostLayer {
   HostLayer layer;
-  double L = 1, lr = 1;
+  BoundParameters<double> bound;  ///< L, lr and the layer's LoRA scale
 };
 HardHostLayer hard_host_layer(const scalora::test::HardLayerCase& c);
 

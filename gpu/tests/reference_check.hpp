@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Bridge from the gpu tests (compiled by nvcc or g++) to the reference
-// (compiled by g++ only: Boost.Multiprecision never reaches nvcc). Plain C++
-// types only in this header.
+// Bridge from the gpu tests (compiled by nvcc or g++) to the reference's
+// public judgement reference::judge_step (compiled by g++ only: FLINT and
+// Boost never reach nvcc). Plain C++ types only in this header.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "scalora/core/bound_parameters.hpp"
+#include "scalora/core/step_outcome.hpp"
 
 namespace scalora::gpu_test {
 
@@ -28,29 +31,20 @@ struct HostLayer {
   bool single = true;  ///< storage type of the factors: float (true) or double
 };
 
-/// What the kernels reported for the layer.
-struct HostOutcome {
-  bool column = false;  ///< branch::column applied
-  int scalar_kind = 0;  ///< scalora::scalar_case as an int
-  bool nonfinite = false;
-  double margin = 0;
-  std::vector<double> alpha, beta;
-};
-
 struct CheckReport {
-  bool passed = true;        ///< no check failed (pass or inconclusive)
+  bool passed = true;         ///< no check failed (pass or inconclusive)
   bool inconclusive = false;  ///< some check could not decide at the compute precision
-  std::string text;  ///< one line per check: pass/FAIL, name, value, budget, worst entry
+  std::string text;           ///< reference::describe(): one line per deciding check
 };
 
-/// Judges one layer's step against the reference (compare_step of
-/// reference/compare.hpp plus the bf16 copy): the applied scaling's exact
-/// bound value against the rule's optimum, rescaled factors, gradients and
-/// moments for the applied scalings, W unchanged by the re-split.
+/// Judges one layer's kernel step with reference::judge_step (W merged in
+/// float, M, lambda and the scalings computed in double) plus the bf16 copy
+/// of a bf16_master W. scalings: the kernels' alpha (r) then beta (r), as
+/// BatchStep::scalings returns them; bound: L, lr and the layer's LoRA scale.
 /// scalar_only: the kernels ran with scaling_mode::scalar_only (the
 /// reference then decides Theorem 3 only).
 CheckReport check_layer(const std::string& name, const HostLayer& before, const HostLayer& after,
-                        const HostOutcome& outcome, double L, double lr, bool scalar_only = false);
-
+                        const StepOutcome<double>& outcome, const std::vector<double>& scalings,
+                        const BoundParameters<double>& bound, bool scalar_only = false);
 
 }  // namespace scalora::gpu_test

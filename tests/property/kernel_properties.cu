@@ -125,30 +125,43 @@ rc::Gen<LayerCase> layer_cases() {
   });
 }
 
-/// Runs one layer through the kernels; returns the outcome and the layer after.
+/// One layer's kernel step: the outcome record, the scalings (alpha then
+/// beta) and the layer after.
+struct KernelRun {
+  gpu::LayerOutcome outcome;
+  std::vector<double> scalings;
+  HostLayer after;
+  std::vector<double> alpha() const { return {scalings.begin(), scalings.begin() + std::ptrdiff_t(scalings.size() / 2)}; }
+  std::vector<double> beta() const { return {scalings.begin() + std::ptrdiff_t(scalings.size() / 2), scalings.end()}; }
+};
+
+/// Runs one layer through the kernels.
 template <class T>
-std::pair<HostOutcome, HostLayer> run_kernels(const HostLayer& h, const LayerCase& c, gpu::StepConfig cfg,
-                                              gpu::LayerOutcome* raw = nullptr) {
+KernelRun run_kernels(const HostLayer& h, const LayerCase& c, gpu::StepConfig cfg) {
   DeviceLayer<T> d(h, c.col_major, c.col_major);
   gpu::BatchStep<T> batch({d.desc()});
   batch.step(thrust::device, cfg, 0);
-  if (raw) *raw = batch.outcomes()[0];
-  return {host_outcome(batch, 0), d.download()};
+  return {batch.outcomes()[0], batch.scalings(0), d.download()};
 }
 
 gpu::StepConfig config() {
   gpu::StepConfig cfg;
-  cfg.L = 4;
-  cfg.lr = 0.05;
+  cfg.bound.L = 4;
+  cfg.bound.lr = 0.05;
   return cfg;
+}
+
+/// The reference's judgement of a kernel run on h under cfg.
+CheckReport judge(const HostLayer& h, const KernelRun& run, const gpu::StepConfig& cfg) {
+  return check_layer("case", h, run.after, run.outcome, run.scalings, cfg.bound.with_lora_scale(h.lora_scale));
 }
 
 template <class T>
 void kernels_agree(const LayerCase& c) {
   const HostLayer h = build<T>(c);
-  const auto [outcome, after] = run_kernels<T>(h, c, config());
-  const CheckReport rep = check_layer("case", h, after, outcome, config().L, config().lr);
-  RC_ASSERT(!outcome.nonfinite);
+  const KernelRun run = run_kernels<T>(h, c, config());
+  RC_ASSERT(!run.outcome.nonfinite);
+  const CheckReport rep = judge(h, run, config());
   if (!rep.passed) RC_FAIL(rep.text);
 }
 
@@ -183,13 +196,10 @@ TEST_CASE("property: the kernels' step never fails its judge on hard layers") {
     c.r = host.A.cols;
     c.col_major = *rc::gen::arbitrary<bool>();
     gpu::StepConfig cfg;
-    cfg.L = h.L;
-    cfg.lr = h.lr;
-    gpu::LayerOutcome raw;
-    const auto [outcome, after] =
-        single ? run_kernels<float>(host, c, cfg, &raw) : run_kernels<double>(host, c, cfg, &raw);
-    RC_PRE(!raw.not_representable);  // nothing applied: nothing to judge
-    const CheckReport rep = check_layer("case", host, after, outcome, cfg.L, cfg.lr);
+    cfg.bound = h.bound;
+    const KernelRun run = single ? run_kernels<float>(host, c, cfg) : run_kernels<double>(host, c, cfg);
+    RC_PRE(!run.outcome.not_representable);  // nothing applied: nothing to judge
+    const CheckReport rep = judge(host, run, cfg);
     RC_TAG(rep.inconclusive ? "inconclusive" : rep.passed ? "pass" : "fail");
     if (!rep.passed) RC_FAIL(rep.text);
   });
@@ -208,9 +218,8 @@ TEST_CASE("property: the scalings are invariant to G -> 2^k G") {
       for (double& v : g->v) v = std::ldexp(v, k);  // exact
     const auto r1 = run_kernels<double>(h, c, config());
     const auto r2 = run_kernels<double>(h2, c, config());
-    RC_ASSERT(r1.first.column == r2.first.column);
-    RC_ASSERT(r1.first.alpha == r2.first.alpha);
-    RC_ASSERT(r1.first.beta == r2.first.beta);
+    RC_ASSERT(r1.outcome.applied == r2.outcome.applied);
+    RC_ASSERT(r1.scalings == r2.scalings);
   });
 }
 
@@ -223,15 +232,14 @@ TEST_CASE("property: no NaN or Inf out unless one went in; the status is always 
       const std::size_t k = *rc::gen::inRange<std::size_t>(0, h.grad_B.v.size());
       h.grad_B.v[k] = *rc::gen::element(std::nan(""), HUGE_VAL, -HUGE_VAL);
     }
-    gpu::LayerOutcome raw;
-    const auto res = c.single ? run_kernels<float>(h, c, config(), &raw) : run_kernels<double>(h, c, config(), &raw);
-    RC_ASSERT(raw.nonfinite == inject);
+    const KernelRun run = c.single ? run_kernels<float>(h, c, config()) : run_kernels<double>(h, c, config());
+    RC_ASSERT(run.outcome.nonfinite == inject);
     if (inject) {
-      RC_ASSERT(res.second.A.v == h.A.v);  // left unchanged
-      RC_ASSERT(res.second.W.v == h.W.v);
+      RC_ASSERT(run.after.A.v == h.A.v);  // left unchanged
+      RC_ASSERT(run.after.W.v == h.W.v);
     } else {
-      RC_ASSERT(all_finite(res.second));
-      RC_ASSERT(std::isfinite(raw.bound_decrease));
+      RC_ASSERT(all_finite(run.after));
+      RC_ASSERT(std::isfinite(run.outcome.bound_decrease));
     }
   });
 }
@@ -246,17 +254,16 @@ TEST_CASE("property: initialisations and zero gradients fix the scalings the bou
     c.b_zero = which == 1;
     c.g_zero = which == 2;
     const HostLayer h = build<double>(c);
-    gpu::LayerOutcome raw;
-    const auto res = run_kernels<double>(h, c, config(), &raw);
+    const KernelRun run = run_kernels<double>(h, c, config());
     // Either branch: a factor whose terms are all 0 keeps scaling 1 (D5, D6).
-    for (double a : res.first.alpha)
+    for (double a : run.alpha())
       if (c.a_zero || c.g_zero) RC_ASSERT(a == 1.0);
-    for (double b : res.first.beta)
+    for (double b : run.beta())
       if (c.b_zero || c.g_zero) RC_ASSERT(b == 1.0);
     if (c.g_zero) {
-      RC_ASSERT(raw.zero_gradient);
-      RC_ASSERT(res.second.A.v == h.A.v);
-      RC_ASSERT(res.second.W.v == h.W.v);
+      RC_ASSERT(run.outcome.zero_gradient);
+      RC_ASSERT(run.after.A.v == h.A.v);
+      RC_ASSERT(run.after.W.v == h.W.v);
     }
   });
 }
@@ -276,9 +283,8 @@ TEST_CASE("regressions: cases the long run (10^4 per property) found, kept in ev
   for (const LayerCase& c : {guard, ldp}) {
     CAPTURE(c);
     const HostLayer h = c.single ? build<float>(c) : build<double>(c);
-    const auto [outcome, after] =
-        c.single ? run_kernels<float>(h, c, config()) : run_kernels<double>(h, c, config());
-    const CheckReport rep = check_layer("case", h, after, outcome, config().L, config().lr);
+    const KernelRun run = c.single ? run_kernels<float>(h, c, config()) : run_kernels<double>(h, c, config());
+    const CheckReport rep = judge(h, run, config());
     CHECK_MESSAGE(rep.passed, rep.text);
   }
 }

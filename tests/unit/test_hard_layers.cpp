@@ -129,8 +129,8 @@ TEST_CASE("the generated layers are valid step inputs") {
       CHECK_NOTHROW(res = scalora::scalora_step(l, options));
       ++count;
       column += res.scaling.applied == scalora::branch::column;
-      fallback += res.status.scalar_fallback;
-      singular += res.status.singular_system;
+      fallback += res.scalar_fallback;
+      singular += res.singular_system;
     }
   }
   MESSAGE("double-storage cases: " << count << ", column branch " << column << ", scalar fallback " << fallback

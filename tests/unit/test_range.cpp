@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The range rules of docs/numerics.md ("Range: overflow and underflow"): finite
 // inputs whose system or scalings leave the types' range are reported in
-// StepStatus and change nothing; the degenerate X = 0 with x > 0 keeps 1.
+// the step outcome (core/step_outcome.hpp) and change nothing; the degenerate X = 0 with x > 0 keeps 1.
 // The fuzzers (fuzz/step_core_fuzz.cpp) search for violations at random.
 #include <cmath>
 #include <limits>
@@ -44,7 +44,7 @@ TEST_CASE("an overflowing system (entries 1e100: M ~ 1e400) is reported, nothing
   o.bound.L = 1;
   o.bound.lr = 1e-3;
   const StepResult<double> r = scalora_step(l, o);
-  CHECK(r.status.nonfinite_system);
+  CHECK(r.nonfinite);
   CHECK(unchanged(l, before));
   CHECK((r.scaling.alpha.array() == 1.0).all());
   CHECK((r.scaling.beta.array() == 1.0).all());
@@ -58,8 +58,8 @@ TEST_CASE("scalings a float layer cannot hold (kappa = 1e-300) are reported and 
   o.bound.L = 1e-150;
   o.bound.lr = 1e-150;  // u ~ 1 / kappa ~ 1e300: alpha ~ 1e150 > FLT_MAX
   const StepResult<double> r = scalora_step(l, o);
-  CHECK(r.status.not_representable);
-  CHECK_FALSE(r.status.nonfinite_system);
+  CHECK(r.not_representable);
+  CHECK_FALSE(r.nonfinite);
   CHECK(unchanged(l, before));
   CHECK((r.scaling.alpha.array() == 1.0).all());
   CHECK(r.bound_decrease == r.vanilla_bound_decrease);
@@ -67,7 +67,7 @@ TEST_CASE("scalings a float layer cannot hold (kappa = 1e-300) are reported and 
   // The same layer in double holds them: applied, every entry finite.
   Layer<double> d = layer_of<double>(1.0);
   const StepResult<double> rd = scalora_step(d, o);
-  CHECK_FALSE(rd.status.not_representable);
+  CHECK_FALSE(rd.not_representable);
   CHECK(d.A.allFinite());
   CHECK(d.W_pt.allFinite());
   CHECK(d.moments.exp_avg_sq_B.allFinite());
@@ -141,12 +141,12 @@ TEST_CASE("the hybrid guard: a column scaling below Theorem 3's decrease beyond 
   options.bound.lr = 0.05;
   const StepResult<double> res = scalora_step(l, options);
   CHECK(res.scaling.applied == branch::scalar);
-  CHECK(res.status.scalar_fallback);
-  CHECK(res.status.column_rejected);
+  CHECK(res.scalar_fallback);
+  CHECK(res.column_rejected);
   CHECK(res.column_bound_decrease < 0);
   CHECK(res.bound_decrease == res.scalar_bound_decrease);
   CHECK(res.bound_decrease > 0);
-  MESSAGE("column solve: " << std::string(to_string(res.scaling.column.method)) << ", rejected " << res.status.column_rejected
+  MESSAGE("column solve: " << std::string(to_string(res.scaling.column.method)) << ", rejected " << res.column_rejected
                            << ", column decrease " << res.column_bound_decrease << ", scalar "
                            << res.scalar_bound_decrease);
 }

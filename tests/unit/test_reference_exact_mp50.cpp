@@ -148,7 +148,7 @@ TEST_CASE("theorem 5 with singular M: exact rank, least change, and the exact LP
     CHECK_FALSE(d.canonical_exact);
     CHECK(d.min_entry == exact_rational(-5, 4));  // weighted least change (-5/4, 7/16)
     BoundParameters<double> bp;
-    const ReferenceScaling<mp50> ref = reference_scaling<mp50>(l.A, l.B, l.grad_A, l.grad_B, bp);
+    const ReferenceScaling<mp50> ref = reference::optimal_scaling<mp50>(l.A, l.B, l.grad_A, l.grad_B, bp);
     CHECK(ref.applied == branch::column);
     CHECK_FALSE(ref.exact);
     const mp50 tol = mp50(1e-45);

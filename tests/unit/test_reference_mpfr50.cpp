@@ -20,8 +20,8 @@ TEST_CASE("mpfr50 and cpp_bin_float_50 references agree to 1e-45") {
     StepOptions<double> o;
     o.bound.L = 3;
     o.bound.lr = 0.02;
-    const ReferenceStep<mp50> a = reference_step<mp50>(l, o);
-    const ReferenceStep<mpfr50> b = reference_step<mpfr50>(l, o);
+    const ReferenceStep<mp50> a = reference::scalora_step<mp50>(l, o);
+    const ReferenceStep<mpfr50> b = reference::scalora_step<mpfr50>(l, o);
     CHECK(a.scaling.applied == b.scaling.applied);
     CHECK(a.scaling.column.feasible == b.scaling.column.feasible);
     for (Index i = 0; i < 3; ++i) {

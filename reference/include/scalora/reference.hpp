@@ -11,6 +11,7 @@
 #include "scalora/reference/compare.hpp"
 #include "scalora/reference/eps_distance.hpp"
 #include "scalora/reference/exact.hpp"
+#include "scalora/reference/judge_step.hpp"
 #include "scalora/reference/judgement.hpp"
 #include "scalora/reference/mp_types.hpp"
 #include "scalora/reference/optimum.hpp"

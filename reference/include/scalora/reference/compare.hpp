@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "scalora/core/bfloat16.hpp"
 #include "scalora/reference/budget.hpp"
 #include "scalora/reference/judgement.hpp"
 #include "scalora/reference/verdict.hpp"
@@ -246,12 +247,30 @@ struct CompareOptions {
   /// (double for the library and the kernels, whatever the storage type).
   double eps_compute = 0x1p-52;
   bool allow_exact = true;
+  /// W_pt is stored and merged in float while the factors are S (the kernels'
+  /// weight formats, gpu/layer.hpp): the W check judges in float's epsilon,
+  /// with the factors and scalings as the merge used them (rounded to float).
+  bool merge_in_float = false;
 };
+
+/// The bfloat16 copy of a float master is one rounding of it (gpu's
+/// weight_format::bf16_master): the number of entries that are not.
+inline Check bf16_copy_check(const Matrix<double>& master, const Matrix<double>& copy) {
+  double off = 0;
+  for (Index j = 0; j < master.cols(); ++j)
+    for (Index i = 0; i < master.rows(); ++i)
+      if (double(bf16_to_float(float_to_bf16(float(master(i, j))))) != copy(i, j)) ++off;
+  return {"W_bf16", "W_bf16 = round_bf16(W master) (entries off)", off == 0 ? check_status::pass : check_status::fail,
+          off, 0, "entries", ""};
+}
 
 /// Judges one computed step (input layer -> output layer, applied scalings
 /// alpha, beta as the implementation computed them) of storage type S (float
-/// or double). Checks: append_scaling_checks(), the lemmas for every part
-/// present in both layers (in eps of S), W unchanged when W_pt is present.
+/// or double): the library's (scalora_step), the production kernels' (their
+/// host copies; gpu/tests, tools/train's shadow checks) or anyone's with
+/// Eigen layers. Checks: append_scaling_checks(), the lemmas for every part
+/// present in both layers (in eps of S), W unchanged when W_pt is present
+/// (in float when o.merge_in_float).
 template <class S>
 Comparison compare_step(const Layer<S>& input, const Layer<S>& output, const Vector<double>& alpha,
                         const Vector<double>& beta, const BoundParameters<double>& bp, const CompareOptions& o = {}) {
@@ -282,11 +301,21 @@ Comparison compare_step(const Layer<S>& input, const Layer<S>& output, const Vec
                                        out.template cast<double>(), p.by_alpha ? alpha_s : beta_s, p.power, eps_s,
                                        eps_s * min_s, rescaled_entry_budget(p.power), unit));
   }
-  if (input.W_pt.size() != 0 && output.W_pt.size() != 0)
-    cmp.checks.push_back(w_unchanged_check(input.W_pt.template cast<double>(), output.W_pt.template cast<double>(),
-                                           input.A.template cast<double>(), input.B.template cast<double>(),
-                                           output.A.template cast<double>(), output.B.template cast<double>(), alpha_s,
-                                           beta_s, bp.lora_scale, eps_s, unit));
+  if (input.W_pt.size() != 0 && output.W_pt.size() != 0) {
+    if (o.merge_in_float) {
+      const auto f = [](const Matrix<S>& x) { return Matrix<double>(x.template cast<float>().template cast<double>()); };
+      const Vector<double> af = alpha.template cast<float>().template cast<double>();
+      const Vector<double> bf = beta.template cast<float>().template cast<double>();
+      cmp.checks.push_back(w_unchanged_check(f(input.W_pt), f(output.W_pt), f(input.A), f(input.B), f(output.A),
+                                             f(output.B), af, bf, bp.lora_scale,
+                                             double(std::numeric_limits<float>::epsilon()), "eps_F32"));
+    } else {
+      cmp.checks.push_back(w_unchanged_check(input.W_pt.template cast<double>(), output.W_pt.template cast<double>(),
+                                             input.A.template cast<double>(), input.B.template cast<double>(),
+                                             output.A.template cast<double>(), output.B.template cast<double>(),
+                                             alpha_s, beta_s, bp.lora_scale, eps_s, unit));
+    }
+  }
   return cmp;
 }
 

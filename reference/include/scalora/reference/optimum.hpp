@@ -95,7 +95,7 @@ class ScalingProblem {
     scalora::detail::check_factors(A_, B_, gA_, gB_);
     scalora::detail::check_bound_parameters(bound_);
     cert_ = certified::certified_system(A_, B_, gA_, gB_);
-    kappa_ = Ball(bound.L) * Ball(bound.lr) * Ball(bound.lora_scale) * Ball(bound.lora_scale);
+    kappa_ = bound.kappa_as<Ball>();
   }
 
   Index r() const { return A_.cols(); }
@@ -118,8 +118,7 @@ class ScalingProblem {
     return *exact_;
   }
   exact_rational exact_kappa() const {
-    return to_rational(bound_.L) * to_rational(bound_.lr) * to_rational(bound_.lora_scale) *
-           to_rational(bound_.lora_scale);
+    return bound_.kappa_as<exact_rational>();  // exact: mpq from a double is exact
   }
 
   /// delta(u) enclosed (u: exact doubles; +-inf or NaN entries give an unbounded ball).

@@ -44,7 +44,7 @@ struct ReferenceScaling {
 /// kappa = L lr s^2 as an exact rational.
 template <class T>
 exact_rational exact_kappa(const BoundParameters<T>& bp) {
-  return to_rational(bp.L) * to_rational(bp.lr) * to_rational(bp.lora_scale) * to_rational(bp.lora_scale);
+  return BoundParameters<exact_rational>{to_rational(bp.L), to_rational(bp.lr), to_rational(bp.lora_scale)}.kappa();
 }
 
 namespace detail {
@@ -82,7 +82,7 @@ void set_squares(ReferenceScaling<R>& out, const Vector<R>& u) {
 /// parameters (kappa = L lr s^2 taken exactly).
 /// Cost for m = n = 4096, r = 8: docs/performance.md.
 template <class R = mp50, class DA, class DB, class DGA, class DGB, class T>
-ReferenceScaling<R> reference_scaling(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
+ReferenceScaling<R> optimal_scaling(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,
                                       const Eigen::MatrixBase<DGA>& grad_A, const Eigen::MatrixBase<DGB>& grad_B,
                                       const BoundParameters<T>& bp, scaling_mode mode = scaling_mode::hybrid) {
   scalora::detail::check_bound_parameters(bp);
@@ -169,11 +169,11 @@ Layer<R> to_real(const Layer<S>& in) {
 /// Steps 2-8 in the reference. The input is not modified.
 /// @throws invalid_argument as scalora::scalora_step.
 template <class R = mp50, class S, class T>
-ReferenceStep<R> reference_step(const Layer<S>& input, const StepOptions<T>& options) {
+ReferenceStep<R> scalora_step(const Layer<S>& input, const StepOptions<T>& options) {
   scalora::detail::check_bound_parameters(options.bound);
   scalora::detail::check_layer(input, true);
   ReferenceStep<R> out;
-  out.scaling = reference_scaling<R>(input.A, input.B, input.grad_A, input.grad_B, options.bound, options.mode);
+  out.scaling = optimal_scaling<R>(input.A, input.B, input.grad_A, input.grad_B, options.bound, options.mode);
   out.layer = to_real<R>(input);
   const R s = round_to<R>(to_rational(options.bound.lora_scale));
   const Vector<R>& alpha = out.scaling.alpha;

@@ -115,7 +115,7 @@ struct VerifyOptions {
 struct Verdict {
   std::string source;
   long m = 0, n = 0, r = 0;
-  double L = 0, lr = 0, lora_scale = 1;
+  BoundParameters<double> bound{0, 0, 1};  ///< the case's L, lr, lora_scale
   io::dtype compute = io::dtype::f64;
   std::string compute_reason;
   scaling_mode mode = scaling_mode::hybrid;

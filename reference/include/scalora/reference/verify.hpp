@@ -175,9 +175,7 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
   v.m = long(m);
   v.n = long(n);
   v.r = long(r);
-  v.L = c.bound.L;
-  v.lr = c.bound.lr;
-  v.lora_scale = c.bound.lora_scale;
+  v.bound = c.bound;
   v.dtypes = c.dtypes;
   v.rule = o.rule;
   v.mode = o.mode ? *o.mode : c.mode;
@@ -332,7 +330,7 @@ ReferenceOutputs reference_outputs(const io::Case& c) {
   so.mode = c.mode;
   const bool large = double(c.m) * double(c.n) > double(1 << 20);
   if (!large) {
-    const ReferenceStep<R> st = reference_step<R>(c.input, so);
+    const ReferenceStep<R> st = scalora_step<R>(c.input, so);
     const auto from = io::layer_parts(st.layer);
     const auto to = io::layer_parts(out.layer);
     for (std::size_t k = 0; k < from.size(); ++k) *to[k].second = from[k].second->template cast<double>();
@@ -345,7 +343,7 @@ ReferenceOutputs reference_outputs(const io::Case& c) {
   }
   scalora::detail::check_layer(c.input, true);
   const ReferenceScaling<R> sc =
-      reference_scaling<R>(c.input.A, c.input.B, c.input.grad_A, c.input.grad_B, c.bound, c.mode);
+      optimal_scaling<R>(c.input.A, c.input.B, c.input.grad_A, c.input.grad_B, c.bound, c.mode);
   out.alpha = sc.alpha.template cast<double>();
   out.beta = sc.beta.template cast<double>();
   out.applied = sc.applied;
