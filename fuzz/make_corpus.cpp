@@ -11,7 +11,9 @@
 #include <iterator>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,8 +33,8 @@ fs::path root;
 
 void emit(const std::string& target, const std::string& name, const Bytes& bytes) {
   fs::create_directories(root / target);
-  std::ofstream out(root / target / name, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  write_file_atomically((root / target / name).string(),
+                        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 /// Element k is 0.5 k - 1 for a floating dtype; the bytes of a BOOL or integer one are
@@ -205,33 +207,57 @@ void roundtrip_corpus() {
   emit("tensor_roundtrip", "nan_f16", Bytes{1, 0, 3, 1, 4, 0x01, 0x7c, 0x00, 0xfe, 0xff, 0x7f});
 }
 
-/// Case files (scalora-verify): a full valid case in each container, then one defect per
+/// Entries 0.5 k - 1 in row-major order k: the values ramp() stores.
+scalora::Matrix<double> ramp_values(scalora::Index rows, scalora::Index cols) {
+  scalora::Matrix<double> x(rows, cols);
+  for (scalora::Index i = 0; i < rows; ++i)
+    for (scalora::Index j = 0; j < cols; ++j) x(i, j) = 0.5 * double(i * cols + j) - 1.0;
+  return x;
+}
+
+/// Case files (scalora-verify): a full valid case, written by io's case writer
+/// (case_tensors) with mixed dtypes, in each container; then one defect per
 /// case-level error class, each a copy of the valid case with one tensor changed.
 void case_file_corpus() {
   const std::int64_t m = 3, n = 2, r = 2;
-  std::vector<Tensor> full = {ramp("A", dtype::f32, {m, r}),          ramp("B", dtype::f32, {n, r}),
-                              ramp("grad_A", dtype::f32, {m, r}),     ramp("grad_B", dtype::bf16, {n, r}),
-                              ramp("L", dtype::f64, {}),              ramp("lr", dtype::f32, {1}),
-                              ramp("W_pt", dtype::f16, {m, n}),       ramp("G", dtype::f32, {m, n}),
-                              ramp("exp_avg_A", dtype::f32, {m, r}),  ramp("exp_avg_sq_B", dtype::f32, {n, r}),
-                              ramp("out.A", dtype::bf16, {m, r}),     ramp("out.W_pt", dtype::f16, {m, n}),
-                              ramp("out.exp_avg_A", dtype::f32, {m, r}), ramp("out.alpha", dtype::f64, {r}),
-                              ramp("out.beta", dtype::f64, {}),       ramp("note", dtype::f32, {1})};
-  // ramp() starts at -1: make the scalars and second moments valid.
+  Case c;
+  c.input.A = ramp_values(m, r);
+  c.input.B = ramp_values(n, r);
+  c.input.grad_A = ramp_values(m, r);
+  c.input.grad_B = ramp_values(n, r);
+  c.input.W_pt = ramp_values(m, n);
+  c.G = ramp_values(m, n);
+  c.input.moments.exp_avg_A = ramp_values(m, r);
+  c.input.moments.exp_avg_sq_B = 0.5 * (ramp_values(n, r).array() + 1.0).matrix();  // 0.25 k >= 0
+  c.bound = {10.0, 1e-3, 1.0};
+  c.output.A = ramp_values(m, r);
+  c.output.W_pt = ramp_values(m, n);
+  c.output.moments.exp_avg_A = ramp_values(m, r);
+  c.out_alpha = ramp_values(r, 1);
+  c.out_beta = ramp_values(r, 1);
+  c.out_beta_scalar = true;  // the broadcast form, shape []
+  CaseWriteOptions how;
+  how.inputs = how.outputs = dtype::f32;
+  how.dtype_of = {{"grad_B", dtype::bf16}, {"W_pt", dtype::f16}, {"out.A", dtype::bf16}, {"out.W_pt", dtype::f16},
+                  {"lr", dtype::f32}};
+  how.extra.push_back(ramp("note", dtype::f32, {1}));  // not a case-format name: ignored by the reader
+  std::vector<Tensor> full = case_tensors(c, how);
   const auto set = [](std::vector<Tensor>& ts, const std::string& name, Tensor t) {
     for (Tensor& x : ts)
       if (x.name == name) x = std::move(t);
   };
-  set(full, "L", from_scalar("L", 10.0, dtype::f64));
-  set(full, "lr", from_scalar("lr", 1e-3, dtype::f32, {1}));
-  Tensor sq = ramp("exp_avg_sq_B", dtype::f32, {n, r});
-  for (std::int64_t k = 0; k < sq.element_count(); ++k) encode_element(dtype::f32, 0.25 * double(k), sq.data.data() + 4 * k);
-  set(full, "exp_avg_sq_B", sq);
+  const auto find = [&full](const std::string& name) {
+    for (const Tensor& t : full)
+      if (t.name == name) return t;
+    throw std::runtime_error("case_file_corpus: no tensor " + name);
+  };
+  set(full, "lr", from_scalar("lr", 1e-3, dtype::f32, {1}));  // a scalar of shape [1]
   const std::map<std::string, std::string> meta = {{"scalora.compute_dtype", "F64"}, {"scalora.mode", "hybrid"}};
   emit("case_file", "valid_full", serialize_safetensors(full, meta));
-  emit("case_file", "valid_npz", serialize_npz({full[0], full[1], full[2], full[4], full[5], full[6], full[7],
-                                                 ramp("grad_B", dtype::f16, {n, r})}));
-  emit("case_file", "valid_minimal", serialize_safetensors({full[0], full[1], full[2], full[3], full[4], full[5]}));
+  emit("case_file", "valid_npz", serialize_npz({find("A"), find("B"), find("grad_A"), find("L"), find("lr"),
+                                                 find("W_pt"), find("G"), ramp("grad_B", dtype::f16, {n, r})}));
+  emit("case_file", "valid_minimal",
+       serialize_safetensors({find("A"), find("B"), find("grad_A"), find("grad_B"), find("L"), find("lr")}));
   std::vector<Tensor> with_step = full;
   with_step.push_back(ramp("step", dtype::i64, {}));
   emit("case_file", "valid_step_i64", serialize_safetensors(with_step, meta));

@@ -7,7 +7,7 @@
 //   * valid arguments never throw; the status is consistent with the branch;
 //   * no NaN or Inf comes out: factors, gradients, moments, W_pt, alpha, beta
 //     are finite, the bound decreases are not NaN, or the step reports
-//     status.nonfinite_system / status.not_representable and changed nothing.
+//     nonfinite / status.not_representable and changed nothing.
 //     W_pt may overflow only where an input entry exceeds max/2 (the
 //     precondition of core/representable.hpp).
 // Decoding of the bytes: step_input.hpp.
@@ -101,9 +101,9 @@ void run(const FuzzStep& step) {
   SCALORA_FUZZ_REQUIRE(s.alpha.size() == r && s.beta.size() == r);
   SCALORA_FUZZ_REQUIRE(s.applied == scalora::branch::column || s.applied == scalora::branch::scalar);
   if (step.scalar_only) SCALORA_FUZZ_REQUIRE(s.applied == scalora::branch::scalar);
-  else SCALORA_FUZZ_REQUIRE((s.applied == scalora::branch::scalar) == result.status.scalar_fallback ||
-                            result.status.nonfinite_system || result.status.not_representable);
-  if (result.status.nonfinite_system || result.status.not_representable) {
+  else SCALORA_FUZZ_REQUIRE((s.applied == scalora::branch::scalar) == result.scalar_fallback ||
+                            result.nonfinite || result.not_representable);
+  if (result.nonfinite || result.not_representable) {
     // An overflow inside M or lambda, or of a written entry: reported, nothing written.
     SCALORA_FUZZ_REQUIRE(same_layer(layer, before));
     SCALORA_FUZZ_REQUIRE((s.alpha.array() == T(1)).all() && (s.beta.array() == T(1)).all());

@@ -125,12 +125,12 @@ void run(const FuzzStep& step, std::uint8_t layout_bits) {
   for (const HostLayer<T>& h : host) before.push_back(h.bytes());
 
   scalora::gpu::StepConfig cfg;
-  cfg.L = step.L;
-  cfg.lr = step.lr;
+  cfg.bound.L = step.L;
+  cfg.bound.lr = step.lr;
   cfg.mode = step.scalar_only ? scalora::scaling_mode::scalar_only : scalora::scaling_mode::hybrid;
-  bool valid = std::isfinite(cfg.L) && cfg.L > 0 && std::isfinite(cfg.lr) && cfg.lr > 0;
+  bool valid = std::isfinite(cfg.bound.L) && cfg.bound.L > 0 && std::isfinite(cfg.bound.lr) && cfg.bound.lr > 0;
   for (const HostLayer<T>& h : host) {
-    const double kappa = cfg.L * cfg.lr * h.lora_scale * h.lora_scale;
+    const double kappa = cfg.bound.with_lora_scale(h.lora_scale).kappa();
     valid = valid && std::isfinite(kappa) && kappa >= std::numeric_limits<double>::min();
   }
 

@@ -130,6 +130,68 @@ TEST_CASE("case file: npz and a directory of npy files give the same case") {
   CHECK(c.source == npy.path());
 }
 
+TEST_CASE("case file: write_case round-trips a read case in each container, dtypes and metadata kept") {
+  ScratchDir dir;
+  std::vector<Tensor> ts;
+  for (const Tensor& t : full_case())
+    if (t.type != dtype::bf16) ts.push_back(t);  // npy and npz hold no bfloat16
+  write_safetensors(dir.file("orig.safetensors"), ts, {{"scalora.compute_dtype", "F32"}, {"scalora.mode", "scalar"}});
+  const Case a = read_case(dir.file("orig.safetensors"));
+  CaseWriteOptions how;
+  for (const auto& [name, t] : a.dtypes) how.dtype_of[name] = t;  // each tensor in its stored dtype
+  how.extra.push_back(from_scalar("step", 7, dtype::f32));
+  ScratchDir npy;
+  const std::string npy_dir = npy.path() + "/case";
+  CHECK(write_case(npy_dir, a, how).size() == ts.size());  // one .npy per tensor
+  CHECK(write_case(dir.file("w.safetensors"), a, how) == std::vector<std::string>{dir.file("w.safetensors")});
+  CHECK(write_case(dir.file("w.npz"), a, how) == std::vector<std::string>{dir.file("w.npz")});
+  for (const std::string& path : {dir.file("w.safetensors"), dir.file("w.npz"), npy_dir}) {
+    const Case b = read_case(path);
+    CAPTURE(path);
+    const auto in_a = layer_parts(a.input), in_b = layer_parts(b.input);
+    const auto out_a = layer_parts(a.output), out_b = layer_parts(b.output);
+    for (std::size_t k = 0; k < in_a.size(); ++k) {
+      CHECK(*in_b[k].second == *in_a[k].second);
+      CHECK(*out_b[k].second == *out_a[k].second);
+    }
+    CHECK(b.G == a.G);
+    CHECK(b.out_alpha == a.out_alpha);
+    CHECK(b.out_alpha_scalar == a.out_alpha_scalar);
+    CHECK(b.out_beta == a.out_beta);
+    CHECK(b.out_beta_scalar == a.out_beta_scalar);
+    CHECK(b.bound.L == a.bound.L);
+    CHECK(b.bound.lr == a.bound.lr);
+    CHECK(b.bound.lora_scale == a.bound.lora_scale);
+    CHECK(b.dtypes == a.dtypes);
+    CHECK(b.ignored == std::vector<std::string>{"step"});
+    if (path.find(".safetensors") != std::string::npos) {
+      CHECK(b.compute_type == dtype::f32);
+      CHECK(b.mode == scalora::scaling_mode::scalar_only);
+    }
+  }
+}
+
+TEST_CASE("case file: write_case rounds to the dtypes asked and writes lora_scale only when not 1") {
+  ScratchDir dir;
+  Case c;
+  c.input.A = ramp(3, 2, -1) / 3.0;  // not exact in F32
+  c.input.B = ramp(2, 2, 0.5);
+  c.input.grad_A = ramp(3, 2, 2);
+  c.input.grad_B = ramp(2, 2, -3);
+  c.bound = {4.0, 0.125, 1.0};
+  CaseWriteOptions how;
+  how.inputs = dtype::f32;
+  const std::vector<Tensor> ts = case_tensors(c, how);
+  for (const Tensor& t : ts) CHECK(t.name != "lora_scale");
+  write_case(dir.file("c.safetensors"), c, how);
+  const Case b = read_case(dir.file("c.safetensors"));
+  CHECK(b.input.A == c.input.A.cast<float>().cast<double>());
+  CHECK(b.dtypes.at("A") == dtype::f32);
+  CHECK(b.dtypes.at("L") == dtype::f64);
+  CHECK(b.bound.lora_scale == 1);
+  CHECK_FALSE(b.has_outputs());
+}
+
 TEST_CASE("case file: minimal case, lora_scale defaults to 1, no outputs") {
   TensorFile f;
   for (const Tensor& t : full_case())

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Case files of scalora-verify: the tensors of one ScaLoRA step of one adapted
 // layer (inputs, and the outputs of the implementation under test) read by name
-// and validated into a typed Case. Names, shapes and the PEFT mapping:
-// docs/validating.md; the file formats: docs/io.md.
+// and validated into a typed Case (read_case), and written from one
+// (write_case: the one writer of scalora-vectors and the fuzz corpus maker).
+// Names, shapes and the PEFT mapping: docs/validating.md; the file formats:
+// docs/io.md.
 //
 // Math layout, W = W_pt + s A B^T:
 //   inputs            A [m,r], B [n,r], grad_A [m,r], grad_B [n,r], L [] , lr []
@@ -28,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "scalora/io.hpp"
+#include "scalora/io/tensor_file.hpp"
 #include "scalora/linalg/step.hpp"
 
 namespace scalora::io {
@@ -282,6 +284,100 @@ inline Case read_case(const std::string& path) {
   std::sort(members.begin(), members.end());
   for (const fs::path& p : members) file.tensors.push_back(read_npy(p.string()));
   return case_from_tensors(file, path);
+}
+
+// ---------------------------------------------------------------- writing
+
+/// How write_case() stores a Case. Values are converted to each tensor's dtype
+/// (round to nearest even); a Case whose values the dtype holds exactly (as
+/// read_case returns them) round-trips unchanged.
+struct CaseWriteOptions {
+  dtype inputs = dtype::f64;    ///< A, B, grad_A, grad_B, W_pt, G and the moments
+  dtype outputs = dtype::f64;   ///< out.* matrices
+  dtype scalars = dtype::f64;   ///< L, lr, lora_scale
+  dtype scalings = dtype::f64;  ///< out.alpha, out.beta
+  std::map<std::string, dtype> dtype_of;  ///< per-name overrides ("grad_B" -> BF16, "out.W_pt" -> F16)
+  bool write_unit_lora_scale = false;  ///< also write lora_scale when it is 1 (the default it reads as)
+  std::vector<Tensor> extra;  ///< further tensors, written as given (an optimizer's I64 "step")
+};
+
+/// The tensors of a case in the case format (docs/validating.md): every
+/// present input and output part, G, L, lr, lora_scale (when != 1 or asked),
+/// out.alpha, out.beta (one value of shape [] when c.out_alpha_scalar /
+/// c.out_beta_scalar: the broadcast form), then o.extra. out.grad_A and
+/// out.grad_B are written when present (the format defines them).
+inline std::vector<Tensor> case_tensors(const Case& c, const CaseWriteOptions& o = {}) {
+  const auto type_of = [&](const std::string& name, dtype fallback) {
+    const auto it = o.dtype_of.find(name);
+    return it == o.dtype_of.end() ? fallback : it->second;
+  };
+  std::vector<Tensor> ts;
+  for (const auto& [name, part] : layer_parts(c.input))
+    if (part->size() != 0) ts.push_back(from_matrix(name, *part, type_of(name, o.inputs)));
+  if (c.G.size() != 0) ts.push_back(from_matrix("G", c.G, type_of("G", o.inputs)));
+  ts.push_back(from_scalar("L", c.bound.L, type_of("L", o.scalars)));
+  ts.push_back(from_scalar("lr", c.bound.lr, type_of("lr", o.scalars)));
+  if (c.bound.lora_scale != 1 || o.write_unit_lora_scale)
+    ts.push_back(from_scalar("lora_scale", c.bound.lora_scale, type_of("lora_scale", o.scalars)));
+  for (const auto& [name, part] : layer_parts(c.output)) {
+    const std::string out = std::string("out.") + name;
+    if (part->size() != 0) ts.push_back(from_matrix(out, *part, type_of(out, o.outputs)));
+  }
+  const struct {
+    const char* name;
+    const Vector<double>& v;
+    bool one_value;
+  } scalings[] = {{"out.alpha", c.out_alpha, c.out_alpha_scalar}, {"out.beta", c.out_beta, c.out_beta_scalar}};
+  for (const auto& [name, v, one_value] : scalings) {
+    if (v.size() == 0) continue;
+    const dtype t = type_of(name, o.scalings);
+    if (one_value) {
+      ts.push_back(from_scalar(name, v(0), t));
+    } else {
+      Tensor x = from_matrix(name, v, t);
+      x.shape = {v.size()};
+      ts.push_back(std::move(x));
+    }
+  }
+  for (const Tensor& t : o.extra) ts.push_back(t);
+  return ts;
+}
+
+/// The safetensors metadata of a case: c.metadata, then scalora.compute_dtype
+/// (c.compute_type) and scalora.mode ("scalar" for scalar_only) when set.
+inline std::map<std::string, std::string> case_metadata(const Case& c) {
+  std::map<std::string, std::string> meta = c.metadata;
+  if (c.compute_type) meta["scalora.compute_dtype"] = safetensors_name(*c.compute_type);
+  if (c.mode == scaling_mode::scalar_only) meta["scalora.mode"] = "scalar";
+  return meta;
+}
+
+/// Writes a case atomically: "<path>.safetensors" (with case_metadata), ".npz",
+/// or, for any other path, a directory of "<name>.npy" files (created; the
+/// metadata is not representable there). Returns the files written.
+/// @throws io_error(write_failed) naming the file; invalid_tensor for an
+/// inconsistent Case.
+inline std::vector<std::string> write_case(const std::string& path, const Case& c, const CaseWriteOptions& o = {}) {
+  namespace fs = std::filesystem;
+  const std::vector<Tensor> ts = case_tensors(c, o);
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".safetensors") {
+    write_safetensors(path, ts, case_metadata(c));
+    return {path};
+  }
+  if (ext == ".npz") {
+    write_npz(path, ts);
+    return {path};
+  }
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) throw io_error(io_problem::write_failed, path, "", "cannot create the directory: " + ec.message());
+  std::vector<std::string> files;
+  for (const Tensor& t : ts) {
+    files.push_back((fs::path(path) / (t.name + ".npy")).string());
+    write_npy(files.back(), t);
+  }
+  return files;
 }
 
 }  // namespace scalora::io

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "scalora/io/detail/bytes.hpp"
+#include "scalora/io/file.hpp"
 #include "scalora/io/dtype.hpp"
 #include "scalora/io/io_error.hpp"
 #include "scalora/io/tensor.hpp"
@@ -387,7 +388,7 @@ inline std::vector<unsigned char> serialize_npy(const Tensor& t) {
 inline void write_npy(const std::string& path, const Tensor& t) {
   detail::check_tensor_for_writing(t, path);
   const std::vector<unsigned char> header = detail::npy_header(t, path);
-  detail::AtomicFileSink sink(path);
+  AtomicFile sink(path);
   sink.write(header);
   sink.write(t.data);
   sink.commit();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "scalora/io/detail/bytes.hpp"
+#include "scalora/io/file.hpp"
 #include "scalora/io/io_error.hpp"
 #include "scalora/io/npy.hpp"
 #include "scalora/io/tensor.hpp"
@@ -523,7 +524,7 @@ inline std::vector<unsigned char> serialize_npz(const std::vector<Tensor>& tenso
 inline void write_npz(const std::string& path, const std::vector<Tensor>& tensors,
                       npz_compression compression = npz_compression::stored) {
   std::vector<detail::NpzMemberPlan> plans = detail::plan_npz(tensors, compression, path);
-  detail::AtomicFileSink sink(path);
+  AtomicFile sink(path);
   detail::write_npz(sink, plans, tensors, compression);
   sink.commit();
 }

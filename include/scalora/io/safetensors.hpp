@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "scalora/io/detail/bytes.hpp"
+#include "scalora/io/file.hpp"
 #include "scalora/io/io_error.hpp"
 #include "scalora/io/tensor.hpp"
 
@@ -327,7 +328,7 @@ inline std::vector<unsigned char> serialize_safetensors(const std::vector<Tensor
 inline void write_safetensors(const std::string& path, const std::vector<Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {}) {
   const std::vector<unsigned char> prefix = detail::safetensors_prefix(tensors, metadata, path);
-  detail::AtomicFileSink sink(path);
+  AtomicFile sink(path);
   detail::write_safetensors(sink, prefix, tensors);
   sink.commit();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Byte plumbing for the readers and writers: checked size arithmetic, little-endian
-// loads/stores, random-access sources (memory, file, window) and output sinks.
+// loads/stores, random-access sources (memory, file, window) and output sinks
+// (the atomic file sink is public: scalora/io/file.hpp).
 //
 // POSIX (open/pread/fstat): the file source needs a regular file and never reads past
 // the size fstat reported, so a reader allocates at most what the file holds.
@@ -176,67 +177,6 @@ class VectorSink final : public ByteSink {
     const auto* p = static_cast<const unsigned char*>(data);
     bytes.insert(bytes.end(), p, p + n);
   }
-};
-
-/// Writes `path` atomically: the bytes go to "<path>.tmp.<pid>" in the same directory,
-/// commit() fsyncs, closes and renames it over `path` (then fsyncs the directory).
-/// Without commit() (an exception on the way) the temporary file is removed and an
-/// existing `path` is untouched. A temporary name that already exists is an error
-/// (O_EXCL): the writer never truncates or removes a file it did not create.
-class AtomicFileSink final : public ByteSink {
- public:
-  explicit AtomicFileSink(std::string path)
-      : path_(std::move(path)), temp_(path_ + ".tmp." + std::to_string(::getpid())) {
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd_ < 0) fail_errno("create");
-  }
-  ~AtomicFileSink() override {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
-  }
-  AtomicFileSink(const AtomicFileSink&) = delete;
-  AtomicFileSink& operator=(const AtomicFileSink&) = delete;
-
-  void commit() {
-    if (::fsync(fd_) != 0) fail_errno("fsync");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail_errno("close");
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) fail_errno("rename");
-    committed_ = true;
-    // Make the rename durable; the file is in place already, so a failure here is ignored.
-    const std::string::size_type slash = path_.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path_.substr(0, slash));
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-
- protected:
-  void write_bytes(const void* data, std::size_t n) override {
-    const auto* p = static_cast<const unsigned char*>(data);
-    while (n > 0) {
-      const ssize_t put = ::write(fd_, p, n < (std::size_t{1} << 30) ? n : (std::size_t{1} << 30));
-      if (put < 0 && errno == EINTR) continue;
-      if (put == 0) errno = EIO;
-      if (put <= 0) fail_errno("write");
-      p += put;
-      n -= static_cast<std::size_t>(put);
-    }
-  }
-
- private:
-  /// Throws write_failed for the failed operation `op` on the temporary file with errno's text.
-  [[noreturn]] void fail_errno(const char* op) {
-    const int err = errno;
-    throw io_error(io_problem::write_failed, path_, "", std::string(op) + " " + temp_ + ": " + std::strerror(err));
-  }
-  std::string path_;
-  std::string temp_;
-  int fd_ = -1;
-  bool committed_ = false;
 };
 
 }  // namespace scalora::io::detail

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SHA-256 (FIPS 180-4) of a byte string, as lower-case hex: the checksums
-// meta.json records for each generated file.
+// task generator (meta.json) and scalora-vectors (manifest.json) record for
+// each file they write.
 #pragma once
 
 #include <array>
@@ -8,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace scalora::glue {
+namespace scalora::io {
 
 namespace detail {
 inline constexpr std::uint32_t kSha256Round[64] = {
@@ -86,4 +87,4 @@ inline std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-}  // namespace scalora::glue
+}  // namespace scalora::io
