@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   TaskSpec task;
-  task.generated.task = glue::parse_task(task_name);
+  task.generated.task = tasks::parse_task(task_name);
   task.generated.relational_fraction = 0;
   const ModelShape shape;  // the main job's encoder: d 64, 4 heads, d_ff 256, 2 layers
   auto data = std::make_shared<const TaskData>(load_task(task, shape.max_len));

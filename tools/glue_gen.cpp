@@ -14,11 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "scalora/glue.hpp"
+#include "scalora/io/file.hpp"
+#include "scalora/tasks.hpp"
 
 namespace {
 
-using namespace scalora::glue;
+using namespace scalora::tasks;
+namespace io = scalora::io;
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -179,7 +181,7 @@ int run(const Options& o) {
   }
   if (o.vocab || o.pretrain > 0) {
     std::filesystem::create_directories(o.out);
-    std::ofstream(std::filesystem::path(o.out) / "vocab.txt") << Vocabulary::synthetic().to_text();
+    io::write_file_atomically((std::filesystem::path(o.out) / "vocab.txt").string(), Vocabulary::synthetic().to_text());
     std::printf("vocab.txt: %d tokens\n", Vocabulary::synthetic().size());
   }
   if (o.pretrain > 0) {
@@ -195,10 +197,8 @@ int run(const Options& o) {
     const auto t0 = clock::now();
     std::string text;
     for (std::size_t i = 0; i < corpus.size(); ++i) text += corpus.document(i) + "\n";
-    std::ofstream out(dir / "train.txt", std::ios::binary);
-    out << text;
-    if (!out) throw io_error("cannot write " + (dir / "train.txt").string());
-    std::printf("pretrain/train.txt: %zu lines, sha256 %s  [%.3f s]\n", corpus.size(), sha256_hex(text).c_str(),
+    io::write_file_atomically((dir / "train.txt").string(), text);
+    std::printf("pretrain/train.txt: %zu lines, sha256 %s  [%.3f s]\n", corpus.size(), io::sha256_hex(text).c_str(),
                 std::chrono::duration<double>(clock::now() - t0).count());
   }
   return 0;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The trainer's host-side pieces (include/scalora/train): checkpoint round trip
+// The trainer's host-side pieces (toy/include/scalora/train): checkpoint round trip
 // and bit-identical continuation, settings JSON, batch order, CSV logs that
 // truncate on resume, rank and Theorem 1 diagnostics. The kernel path (ScaLoRA
 // steps, shadow checks, resume of ScaLoRA runs) is tested through the
@@ -21,7 +21,7 @@ namespace {
 /// A small generated task and model: d 16, 1 layer, 24 learned positions.
 FinetuneSettings tiny_settings(Method method, OptimizerKind opt = OptimizerKind::adamw) {
   FinetuneSettings s;
-  s.task.generated.task = glue::TaskKind::rte;
+  s.task.generated.task = tasks::TaskKind::rte;
   s.task.generated.rank_dial = 4;
   s.task.generated.items = 16;
   s.task.generated.train_size = 64;
@@ -146,7 +146,7 @@ TEST_CASE("settings survive JSON: to_json -> from_json is the identity") {
   CHECK(nlohmann::json(back).dump() == j.dump());
   CHECK(back.method == Method::scalora_i);
   CHECK(back.optim.kind == OptimizerKind::sgd);
-  CHECK(back.task.generated.task == glue::TaskKind::rte);
+  CHECK(back.task.generated.task == tasks::TaskKind::rte);
   CHECK(back.lora_scale() == 1.5);
   CHECK(back.rescale_interval() == 7);
 }
