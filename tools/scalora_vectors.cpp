@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "scalora/glue/sha256.hpp"
-#include "scalora/io/detail/bytes.hpp"
+#include "scalora/io/file.hpp"
+#include "scalora/io/sha256.hpp"
 #include "scalora/linalg/random.hpp"
 #include "scalora/linalg/step.hpp"
 #include "scalora/version.hpp"
@@ -477,16 +477,15 @@ std::vector<Spec> verdict_suite() {
       // accumulates float inputs in double).
       const ScalingSystem<float> sys =
           scaling_system<Matrix<float>, Matrix<float>, Matrix<float>, Matrix<float>, float>(l.A, l.B, l.grad_A, l.grad_B);
-      const float kappa = float(c.bound.L) * float(c.bound.lr) * float(c.bound.lora_scale) * float(c.bound.lora_scale);
-      struct {
-        Scaling<float> scaling;
-      } res{optimal_scaling(sys, kappa, ScalingTolerances<float>::defaults(c.r, c.m, c.n))};
-      if (l.W_pt.size() != 0) resplit(l.W_pt, l.A, l.B, res.scaling.alpha, res.scaling.beta, float(c.bound.lora_scale));
-      rescale_factors(l.A, l.B, res.scaling.alpha, res.scaling.beta);
-      rescale_gradients(l.grad_A, l.grad_B, res.scaling.alpha, res.scaling.beta);
-      transfer_moments(l.moments, res.scaling.alpha, res.scaling.beta);
-      c.out_alpha = res.scaling.alpha.cast<double>();
-      c.out_beta = res.scaling.beta.cast<double>();
+      const BoundParameters<float> bound{float(c.bound.L), float(c.bound.lr), float(c.bound.lora_scale)};
+      const Scaling<float> scaling =
+          optimal_scaling(sys, bound.kappa(), ScalingTolerances<float>::defaults(c.r, c.m, c.n));
+      if (l.W_pt.size() != 0) resplit(l.W_pt, l.A, l.B, scaling.alpha, scaling.beta, bound.lora_scale);
+      rescale_factors(l.A, l.B, scaling.alpha, scaling.beta);
+      rescale_gradients(l.grad_A, l.grad_B, scaling.alpha, scaling.beta);
+      transfer_moments(l.moments, scaling.alpha, scaling.beta);
+      c.out_alpha = scaling.alpha.cast<double>();
+      c.out_beta = scaling.beta.cast<double>();
       for (const auto& [name, part] : io::layer_parts(c.output))
         for (const auto& [n2, p2] : io::layer_parts(l))
           if (std::string(n2) == name) *part = p2->cast<double>();
@@ -628,44 +627,37 @@ std::vector<Spec> large_suite() {
   return s;
 }
 
-std::vector<io::Tensor> tensors_of(const Spec& sp, const io::Case& c) {
-  std::vector<io::Tensor> ts;
-  const dtype in = sp.stored_in.value_or(sp.in), out = sp.stored_out.value_or(sp.out);
-  for (const auto& [name, part] : io::layer_parts(c.input))
-    if (part->size()) ts.push_back(io::from_matrix(name, *part, in));
-  if (c.G.size()) ts.push_back(io::from_matrix("G", c.G, in));
-  ts.push_back(io::from_scalar("L", c.bound.L, dtype::f64));
-  ts.push_back(io::from_scalar("lr", c.bound.lr, dtype::f64));
-  if (c.bound.lora_scale != 1) ts.push_back(io::from_scalar("lora_scale", c.bound.lora_scale, dtype::f64));
-  for (const auto& [name, part] : io::layer_parts(c.output)) {
-    const std::string n = name;
-    if (part->size() == 0 || n == "grad_A" || n == "grad_B") continue;
-    if (!sp.factors && (n == "A" || n == "B")) continue;
-    ts.push_back(io::from_matrix("out." + n, sp.stored_out ? rounded(*part, sp.out) : *part, out));
+/// The case as the spec stores it: outputs the spec leaves out removed, values
+/// of stored_out rounded to `out` first; and how io::write_case stores it.
+std::pair<io::Case, io::CaseWriteOptions> stored_case(const Spec& sp, io::Case c) {
+  c.output.grad_A.resize(0, 0);
+  c.output.grad_B.resize(0, 0);
+  if (!sp.factors) {
+    c.output.A.resize(0, 0);
+    c.output.B.resize(0, 0);
   }
-  if (sp.scalings)
-    for (const auto& [name, v] : {std::pair<const char*, const Vector<double>*>{"out.alpha", &c.out_alpha},
-                                  {"out.beta", &c.out_beta}}) {
-      io::Tensor t = sp.scalings_as_scalar ? io::from_scalar(name, (*v)(0), dtype::f64)
-                                           : io::from_matrix(name, *v, dtype::f64);
-      if (!sp.scalings_as_scalar) t.shape = {v->size()};
-      ts.push_back(t);
-    }
+  if (sp.stored_out)
+    for (const auto& [name, part] : io::layer_parts(c.output))
+      if (part->size() != 0) *part = rounded(*part, sp.out);
+  if (!sp.scalings) {
+    c.out_alpha.resize(0);
+    c.out_beta.resize(0);
+  }
+  c.out_alpha_scalar = c.out_beta_scalar = sp.scalings_as_scalar;
+  io::CaseWriteOptions o;
+  o.inputs = sp.stored_in.value_or(sp.in);
+  o.outputs = sp.stored_out.value_or(sp.out);
   if (sp.optimizer_step) {
     io::Tensor step;
     step.name = "step";
     step.type = dtype::i64;
     step.data = {7, 0, 0, 0, 0, 0, 0, 0};  // 7, shape []
-    ts.push_back(step);
+    o.extra.push_back(step);
   }
-  return ts;
+  return {std::move(c), std::move(o)};
 }
 
-std::string file_sha256(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return glue::sha256_hex(bytes);
-}
+std::string file_sha256(const fs::path& p) { return io::sha256_hex(io::read_file(p.string())); }
 
 /// Computes the expected outputs, writes the case, returns its manifest entry.
 nlohmann::json write(Spec sp, const fs::path& dir) {
@@ -713,31 +705,28 @@ nlohmann::json write(Spec sp, const fs::path& dir) {
   }
   if (sp.implementation) sp.implementation(c);
   if (sp.corrupt) sp.corrupt(c);
-  c.output.grad_A.resize(0, 0);
-  c.output.grad_B.resize(0, 0);
-  const std::vector<io::Tensor> ts = tensors_of(sp, c);
-  std::map<std::string, std::string> meta = {{"generator", std::string("scalora-vectors ") + version_string},
-                                             {"scalora.compute_dtype", "F64"}};
-  if (c.mode == scaling_mode::scalar_only) meta["scalora.mode"] = "scalar";
+  c.metadata = {{"generator", std::string("scalora-vectors ") + version_string}, {"scalora.compute_dtype", "F64"}};
+  if (c.mode == scaling_mode::scalar_only) c.metadata["scalora.mode"] = "scalar";
   for (const auto& [k, v] : sp.metadata) {
-    if (v.empty()) meta.erase(k);
-    else meta[k] = v;
+    if (v.empty()) c.metadata.erase(k);
+    else c.metadata[k] = v;
   }
+  c.compute_type.reset();  // the metadata above says it (or, erased, leaves it to the verifier)
+  const auto [stored, how] = stored_case(sp, c);
+  const std::map<std::string, std::string>& meta = stored.metadata;
 
   nlohmann::json e;
   fs::path file = dir / sp.name;
   fs::create_directories(file.parent_path());
+  if (sp.container != "npy") file += sp.container == "npz" ? ".npz" : ".safetensors";
+  const std::vector<std::string> written = io::write_case(file.string(), stored, how);
   if (sp.container == "npy") {
-    fs::create_directories(file);
-    for (const io::Tensor& t : ts) io::write_npy((file / (t.name + ".npy")).string(), t);
-    for (const io::Tensor& t : ts) e["files"][t.name + ".npy"] = file_sha256(file / (t.name + ".npy"));
+    for (const std::string& w : written) e["files"][fs::path(w).filename().string()] = file_sha256(w);
   } else {
-    file += sp.container == "npz" ? ".npz" : ".safetensors";
-    if (sp.container == "npz") io::write_npz(file.string(), ts);
-    else io::write_safetensors(file.string(), ts, meta);
     e["sha256"] = file_sha256(file);
     e["bytes"] = std::uintmax_t(fs::file_size(file));
   }
+  const std::vector<io::Tensor> ts = io::case_tensors(stored, how);
   e["name"] = sp.name;
   e["file"] = fs::relative(file, dir).string();
   e["description"] = sp.description;
@@ -807,9 +796,7 @@ int run(int argc, char** argv) {
   std::printf("scalora-vectors: writing %zu cases to %s\n", specs.size(), dir.c_str());
   for (Spec& sp : specs) manifest["cases"].push_back(write(std::move(sp), dir));
   const std::string text = manifest.dump(2) + "\n";
-  io::detail::AtomicFileSink sink((fs::path(dir) / "manifest.json").string());
-  sink.write(text.data(), text.size());
-  sink.commit();
+  io::write_file_atomically((fs::path(dir) / "manifest.json").string(), text);
   std::printf("scalora-vectors: %s/manifest.json\n", dir.c_str());
   return 0;
 }

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "scalora/io/detail/bytes.hpp"
+#include "scalora/io/file.hpp"
 #include "verify_core.hpp"
 
 namespace {
@@ -239,8 +239,8 @@ void print_report(const Outcome& o) {
   const Verdict& v = o.verdict;
   if (v.m > 0) {
     std::printf("  layer      m = %ld, n = %ld, r = %ld; L = %s, lr = %s, lora_scale = %s (kappa = %s)\n", v.m, v.n,
-                v.r, num(v.L).c_str(), num(v.lr).c_str(), num(v.lora_scale).c_str(),
-                num(v.L * v.lr * v.lora_scale * v.lora_scale).c_str());
+                v.r, num(v.bound.L).c_str(), num(v.bound.lr).c_str(), num(v.bound.lora_scale).c_str(),
+                num(v.bound.kappa()).c_str());
     std::string ins, outs;
     for (const auto& [name, t] : v.dtypes)
       (name.rfind("out.", 0) == 0 ? outs : ins) += " " + name + ":" + io::safetensors_name(t);
@@ -302,9 +302,9 @@ nlohmann::json to_json(const Outcome& o) {
   j["m"] = v.m;
   j["n"] = v.n;
   j["r"] = v.r;
-  j["L"] = v.L;
-  j["lr"] = v.lr;
-  j["lora_scale"] = v.lora_scale;
+  j["L"] = v.bound.L;
+  j["lr"] = v.bound.lr;
+  j["lora_scale"] = v.bound.lora_scale;
   j["compute"] = io::safetensors_name(v.compute);
   j["compute_reason"] = v.compute_reason;
   j["mode"] = v.mode == scaling_mode::hybrid ? "hybrid" : "scalar";
@@ -403,12 +403,6 @@ std::string junit(const std::vector<Outcome>& outcomes) {
   return doc.str();
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-  io::detail::AtomicFileSink sink(path);
-  sink.write(text.data(), text.size());
-  sink.commit();
-}
-
 int run(int argc, char** argv) {
   const std::optional<Options> parsed = parse_arguments(argc, argv);
   if (!parsed) return kExitInvalid;  // bad arguments count as invalid input
@@ -452,7 +446,7 @@ int run(int argc, char** argv) {
   }
   if (!o.junit.empty()) {
     try {
-      write_atomically(o.junit, junit(outcomes));
+      io::write_file_atomically(o.junit, junit(outcomes));
     } catch (const scalora::error& e) {
       std::fprintf(stderr, "scalora-verify: --junit: %s\n", e.what());
       return kExitError;

@@ -4,14 +4,14 @@
 // on the model's column-major Eigen storage (Thrust CPP or OMP backend: the
 // "device" memory is host memory), with shadow verification against the
 // reference every K steps. This folder (tools/train) is where Thrust meets the
-// Eigen model: include/scalora/train never includes Thrust, gpu/ never Eigen.
+// Eigen model: toy/include/scalora/train never includes Thrust, gpu/ never Eigen.
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <vector>
 
-#include "device_layer.hpp"  // gpu_test::host_outcome
+#include "fault_injection.hpp"
 #include "scalora/gpu.hpp"
 #include "scalora/train/config.hpp"
 #include "scalora/train/rescaler.hpp"
@@ -19,67 +19,44 @@
 
 namespace scalora::train {
 
-/// Test hook: after the kernels' step at log step `step`, scale column 0 of
-/// layer `layer`'s A by (1 + 2^-10) -- a planted kernel fault the next shadow
-/// check must catch (tests: train.shadow.planted_fault).
-struct FaultInjection {
-  std::string layer;  ///< empty: off
-  long step = 0;
-};
-
 class KernelRescaler final : public Rescaler {
  public:
   /// layers: FineTuner::adapted_layers() (views that outlive this object).
   KernelRescaler(std::vector<model::AdaptedLayer<float>> layers, const FinetuneSettings& s,
                  FaultInjection fault = {})
       : layers_(std::move(layers)), batch_(describe(layers_)), shadow_every_(s.shadow_every), fault_(std::move(fault)) {
-    cfg_.L = s.L;
-    cfg_.lr = s.optim.lr;  // the peak learning rate (decision D1)
+    cfg_.bound = s.bound();  // L and the peak learning rate (D1); each layer's scale is its own
     cfg_.mode = scaling_mode::hybrid;
     cfg_.schedule = RescaleSchedule{s.rescale_interval(), 0};
   }
 
-  std::vector<RescaleOutcome> rescale(long step) override {
+  std::vector<StepOutcome<double>> rescale(long step) override {
     if (!rescale_due(step, cfg_.schedule)) return {};
     const bool shadow = shadow_every_ > 0 && step >= next_shadow_;
-    std::vector<gpu_test::HostLayer> before;
+    std::vector<Layer<float>> before;
     if (shadow) {
       const auto t0 = std::chrono::steady_clock::now();
-      for (const model::AdaptedLayer<float>& a : layers_) before.push_back(host_layer(a));
+      for (const model::AdaptedLayer<float>& a : layers_) before.push_back(model::to_layer(a));
       shadow_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     batch_.step(thrust::device, cfg_, step);
-    const std::vector<gpu::LayerOutcome> outcomes = batch_.outcomes();
+    const std::vector<StepOutcome<double>> outcomes = batch_.outcomes();
     if (!fault_.layer.empty() && fault_.step == step + 1)
       for (model::AdaptedLayer<float>& a : layers_)
         if (a.name == fault_.layer) a.A.col(0) *= 1.0f + 1.0f / 1024.0f;
     if (shadow) {
       const auto t0 = std::chrono::steady_clock::now();
       for (std::size_t l = 0; l < layers_.size(); ++l) {
-        const gpu_test::CheckReport rep =
-            gpu_test::check_layer(layers_[l].name, before[l], host_layer(layers_[l]), gpu_test::host_outcome(batch_, int(l)),
-                                  cfg_.L, cfg_.lr);
-        if (!rep.passed) throw shadow_check_failure(layers_[l].name, step + 1, rep.text);
+        const model::AdaptedLayer<float>& a = layers_[l];
+        const ShadowReport rep = shadow_check(a.name, before[l], model::to_layer(a), outcomes[l], batch_.scalings(int(l)),
+                                              cfg_.bound.with_lora_scale(double(a.scale)));
+        if (rep.failed) throw shadow_check_failure(a.name, step + 1, rep.text);
       }
       ++checks_;
       next_shadow_ = (step / shadow_every_ + 1) * shadow_every_;
       shadow_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
-    std::vector<RescaleOutcome> out(outcomes.size());
-    for (std::size_t l = 0; l < outcomes.size(); ++l) {
-      const gpu::LayerOutcome& o = outcomes[l];
-      RescaleOutcome& r = out[l];
-      r.column = o.applied == branch::column;
-      r.scalar_fallback = o.scalar_fallback;
-      r.zero_gradient = o.zero_gradient;
-      r.nonfinite = o.nonfinite;
-      r.not_representable = o.not_representable;
-      r.applied = o.bound_decrease;
-      r.vanilla = o.vanilla_bound_decrease;
-      r.scalar = o.scalar_bound_decrease;
-      if (r.column) r.column_optimum = o.column_bound_decrease;
-    }
-    return out;
+    return outcomes;
   }
 
   long shadow_checks() const override { return checks_; }

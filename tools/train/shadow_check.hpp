@@ -1,41 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
-// Shadow verification of the trainer's kernel steps: host copies of a live
-// adapted layer in the form of the gpu checks' reference bridge
-// (gpu/tests/reference_check.hpp, whose check_layer() runs the exact
-// reference and compare_step() in a host-compiled library).
+// Shadow verification of the trainer's kernel steps: the reference's public
+// judgement (reference::judge_step, reference/judge_step.hpp) of a live
+// adapted layer's step, from owning copies of its state before and after.
+// Compiled once, in shadow_check.cpp, so that FLINT and Boost stay out of the
+// trainer's other translation units.
 #pragma once
 
-#include "reference_check.hpp"
-#include "scalora/model/adapted.hpp"
+#include <string>
+#include <vector>
+
+#include "scalora/core/bound_parameters.hpp"
+#include "scalora/core/step_outcome.hpp"
+#include "scalora/linalg/step.hpp"
 
 namespace scalora::train {
 
-/// Row-major double copy of a column-major float view (exact).
-inline gpu_test::HostMatrix host_matrix(const MatrixView<float>& m) {
-  gpu_test::HostMatrix h{int(m.rows()), int(m.cols()), std::vector<double>(std::size_t(m.size()))};
-  for (Index i = 0; i < m.rows(); ++i)
-    for (Index j = 0; j < m.cols(); ++j) h.v[std::size_t(i * m.cols() + j)] = double(m(i, j));
-  return h;
-}
+struct ShadowReport {
+  bool failed = false;  ///< a check failed (inconclusive is not a failure)
+  std::string text;     ///< one line per deciding check (reference::describe)
+};
 
-/// The state a kernel step reads and writes: factors, gradients, moments (when
-/// present), the float W_pt and the LoRA scale.
-inline gpu_test::HostLayer host_layer(const model::AdaptedLayer<float>& a) {
-  gpu_test::HostLayer h;
-  h.single = true;
-  h.lora_scale = double(a.scale);
-  h.A = host_matrix(a.A);
-  h.B = host_matrix(a.B);
-  h.grad_A = host_matrix(a.grad_A);
-  h.grad_B = host_matrix(a.grad_B);
-  if (a.exp_avg_A.size() != 0) {
-    h.exp_avg_A = host_matrix(a.exp_avg_A);
-    h.exp_avg_sq_A = host_matrix(a.exp_avg_sq_A);
-    h.exp_avg_B = host_matrix(a.exp_avg_B);
-    h.exp_avg_sq_B = host_matrix(a.exp_avg_sq_B);
-  }
-  h.W = host_matrix(a.W_pt);
-  return h;
-}
+/// Judges one layer's kernel step: before/after are model::to_layer() copies
+/// (float factors, gradients, moments and W_pt); scalings are the kernels'
+/// alpha (r) then beta (r); bound holds L, the peak lr and the layer's scale.
+ShadowReport shadow_check(const std::string& layer, const Layer<float>& before, const Layer<float>& after,
+                          const StepOutcome<double>& outcome, const std::vector<double>& scalings,
+                          const BoundParameters<double>& bound);
 
 }  // namespace scalora::train
