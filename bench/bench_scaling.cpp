@@ -68,7 +68,7 @@ void reference_exact_mp50(benchmark::State& state) {
   bp.lr = 0.5;
   branch b = branch::scalar;
   for (auto _ : state) {
-    const auto ref = reference::reference_scaling<reference::mp50>(f.A, f.B, f.grad_A, f.grad_B, bp);
+    const auto ref = reference::optimal_scaling<reference::mp50>(f.A, f.B, f.grad_A, f.grad_B, bp);
     b = ref.applied;
     benchmark::DoNotOptimize(ref.u.data());
   }

@@ -64,7 +64,7 @@ void check_layer(Report& rep, Index m, Index n, Index r, double b_scale, std::ui
   StepOptions<double> o;
   o.bound.L = 1;
   o.bound.lr = 0.1;
-  const reference::ReferenceStep<mp50> rs = reference::reference_step<mp50>(l, o);
+  const reference::ReferenceStep<mp50> rs = reference::scalora_step<mp50>(l, o);
   const Mat W0 = l.W_pt.cast<mp50>() + l.A.cast<mp50>() * l.B.cast<mp50>().transpose();
   const Mat W1 = rs.layer.W_pt + rs.layer.A * rs.layer.B.transpose();
   const double dw = double((W1 - W0).cwiseAbs().maxCoeff() / W0.cwiseAbs().maxCoeff());
