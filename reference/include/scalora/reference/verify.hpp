@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -161,6 +162,42 @@ class Stopwatch {
 
 inline std::vector<double> to_std(const Vector<double>& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
 
+/// Notes for applied scalings the bound does not determine: alpha_j where
+/// X_j = A_j grad_B_j^T = 0 (A's or grad_B's column j is zero), beta_j where
+/// Y_j = grad_A_j B_j^T = 0. Any value is optimal there, so the verdict accepts
+/// it; a value other than the canonical 1 (decisions D5) still rescales the
+/// other factor's AdamW moments (0 wipes that column's), which the note says.
+inline void undetermined_scaling_notes(const io::Case& c, const RecoveredScaling& rs, bool alpha,
+                                       std::vector<std::string>& notes) {
+  const Matrix<double>& F = alpha ? c.input.A : c.input.B;
+  const Matrix<double>& g = alpha ? c.input.grad_B : c.input.grad_A;
+  const char* name = alpha ? "alpha" : "beta";
+  const char* own = alpha ? "A" : "B";
+  const char* other = alpha ? "B" : "A";
+  for (Index j = 0; j < c.r; ++j) {
+    const bool zero_factor = (F.col(j).array() == 0).all(), zero_grad = (g.col(j).array() == 0).all();
+    if (!zero_factor && !zero_grad) continue;
+    if (zero_factor && rs.source.rfind("out.", 0) != 0) continue;  // not recoverable: 1 was used
+    const double s = rs.s(j);
+    if (std::abs(std::abs(s) - 1) <= 4 * rs.delta + 0x1p-50) continue;
+    char value[32];
+    std::snprintf(value, sizeof value, "%.6g", s);
+    const std::string col = std::to_string(j);
+    std::string note = std::string(name) + "_" + col + " = " + value + " on column " + col + ", where " +
+                       (alpha ? "X_" : "Y_") + col + " = 0 (" + (zero_factor ? own : alpha ? "grad_B" : "grad_A") +
+                       "'s column " + col + " is zero): the bound does not determine it, so any value passes; the " +
+                       "canonical choice is 1 (docs/decisions.md D5). ";
+    if (s == 0)
+      note += "This value wipes column " + col + " of " + other + "'s AdamW moments (exp_avg_" + other +
+              ", exp_avg_sq_" + other + " scaled by 0)";
+    else
+      note += "It rescales column " + col + " of " + other + "'s AdamW moments by " + value + " (exp_avg_sq_" +
+              other + " by its square)";
+    if (!zero_factor) note += std::string(" and ") + own + "'s column " + col;
+    notes.push_back(note);
+  }
+}
+
 }  // namespace detail
 
 /// Judges one case. Every check of the verdict has value and tolerance in the
@@ -220,6 +257,8 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
       detail::recover_scaling(c, v.value_dtypes, "B", c.input.B, c.output.B, c.out_beta);
   v.alpha_source = ra.source;
   v.beta_source = rb.source;
+  if (c.output.A.size() != 0 || c.out_alpha.size() == r) detail::undetermined_scaling_notes(c, ra, true, v.notes);
+  if (c.output.B.size() != 0 || c.out_beta.size() == r) detail::undetermined_scaling_notes(c, rb, false, v.notes);
   if (ra.from_case + rb.from_case > 0) {
     v.alpha = detail::to_std(ra.s);
     v.beta = detail::to_std(rb.s);
