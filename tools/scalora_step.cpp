@@ -259,7 +259,8 @@ struct Explanation {
   scaling_mode mode = scaling_mode::hybrid;
   ScalingSystem<double> sys;  ///< M, lambda, P, Q and p, q, s, x, y in double
   // Theorem 5
-  Vector<double> v, u_column;
+  Vector<double> v, u_column;  ///< the exact decision's solution (least change when M is singular)
+  Vector<double> v_rule;       ///< kappa u of the scaling the rule applies
   bool feasible = false;
   Index rank = 0;
   double margin = 0;
@@ -306,7 +307,17 @@ Explanation explain(const Layer<double>& in, const Matrix<double>& G, const Boun
   e.a = sf.optimum.u(0);
   e.b = sf.optimum.u(e.r);
   e.rule = mode == scaling_mode::hybrid && col.feasible ? branch::column : branch::scalar;
-  const Vector<double>& u = e.rule == branch::column ? col.optimum.u : sf.optimum.u;
+  Vector<double> u = e.rule == branch::column ? col.optimum.u : sf.optimum.u;
+  if (e.rule == branch::column && col.optimum.u.minCoeff() < 0) {
+    // Singular M whose least-change solution has negative entries while another
+    // solution is non-negative: the least-distance point (D5), from the library in double.
+    const Scaling<double> lib =
+        optimal_scaling(e.sys, e.kappa, ScalingTolerances<double>::defaults(e.r, e.m, e.n), scaling_mode::hybrid);
+    u = lib.u;
+    e.solution += "; it has negative entries, so the rule takes the least-distance solution v >= 0 (D5, in double): "
+                  "v = " + vec(e.kappa * u);
+  }
+  e.v_rule = e.kappa * u;
   e.alpha = u.head(e.r).cwiseMax(0).cwiseSqrt();
   e.beta = u.tail(e.r).cwiseMax(0).cwiseSqrt();
   e.alpha_scalar = sf.optimum.u.head(e.r).cwiseSqrt();
@@ -405,6 +416,7 @@ nlohmann::json explanation_json(const Explanation& e) {
                {"moment_factors",
                 {{"exp_avg_A", jvec(e.beta)}, {"exp_avg_sq_A", jvec(b2)}, {"exp_avg_B", jvec(e.alpha)},
                  {"exp_avg_sq_B", jvec(a2)}}}};
+  j["rule"]["v"] = jvec(e.v_rule);
   j["bound_decrease"] = {{"rule", jnum(e.dec_rule)},     {"column", jnum(e.dec_column)}, {"scalar", jnum(e.dec_scalar)},
                          {"vanilla", jnum(e.dec_vanilla)}, {"svd", jnum(e.dec_svd)}};
   return j;
