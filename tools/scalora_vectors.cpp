@@ -109,7 +109,7 @@ Matrix<double> mat(Index rows, Index cols, std::initializer_list<double> v) {
   return x;
 }
 
-/// Inputs with gradients from an explicit G: grad_A = s G B, grad_B = s G^T A (spec 2, D2).
+/// Inputs with gradients from an explicit G: grad_A = lora_scale G B, grad_B = lora_scale G^T A (spec 2, D2).
 io::Case from_gradient(const Matrix<double>& A, const Matrix<double>& B, const Matrix<double>& G, double L,
                        double lr, double s = 1) {
   io::Case c;
@@ -216,7 +216,7 @@ std::vector<Spec> small_suite() {
              3, 111, 1.0, dtype::f64, dtype::f64));
   add(random("scalar_fallback_f32", "scalar fallback, F32", "scalar", 32, 24, 4, 131, 1.0, dtype::f32, dtype::f32));
   {
-    Spec sp = random("column_lora_scale_2", "column branch with lora_scale s = 2 (kappa = L lr s^2, grads carry s)",
+    Spec sp = random("column_lora_scale_2", "column branch with lora_scale = 2 (kappa = L lr lora_scale^2, the gradients carry it)",
                      "column", 20, 16, 2, 151, 1.0, dtype::f64, dtype::f64);
     sp.c = random_case(20, 16, 2, 151, 1.0, 2.0);
     add(sp);
@@ -357,7 +357,7 @@ std::vector<Spec> small_suite() {
   };
   bug("merge_missing", "out.W_pt = W_pt (the re-split merge was skipped)", {"W_unchanged"},
       [](io::Case& c) { c.output.W_pt = c.input.W_pt; });
-  bug("merge_wrong_sign", "W_pt' = W_pt - s A diag(1 - alpha beta) B^T", {"W_unchanged"},
+  bug("merge_wrong_sign", "W_pt' = W_pt - lora_scale A diag(1 - alpha beta) B^T", {"W_unchanged"},
       [](io::Case& c) { c.output.W_pt = 2 * c.input.W_pt - c.output.W_pt; });
   bug("moments_swapped", "A's moments scaled by alpha, B's by beta", {"out.exp_avg_A", "out.exp_avg_B"},
       [](io::Case& c) {

@@ -50,7 +50,7 @@ void check_encloses(const LeadingEnergy& le, double exact, const char* what) {
   CHECK(le.lower <= le.upper);
 }
 
-/// grad_B = s G^T A as the F32 training step would store it.
+/// grad_B = lora_scale G^T A as the F32 training step would store it.
 Matrix<double> as_f32(const Matrix<double>& x) { return x.cast<float>().cast<double>(); }
 
 }  // namespace

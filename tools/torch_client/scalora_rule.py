@@ -50,13 +50,13 @@ def nnls(E, f):
             break
         P[torch.where(P, torch.full_like(g, -torch.inf), g).argmax()] = True
         while True:
-            s = torch.zeros_like(z)
-            s[P] = torch.linalg.lstsq(E[:, P], f[:, None]).solution[:, 0]
-            if (s[P] > 0).all():
-                z = s
+            zt = torch.zeros_like(z)  # least squares on the passive set P
+            zt[P] = torch.linalg.lstsq(E[:, P], f[:, None]).solution[:, 0]
+            if (zt[P] > 0).all():
+                z = zt
                 break
-            neg = P & (s <= 0)
-            z = z + (z[neg] / (z[neg] - s[neg])).min() * (s - z)
+            neg = P & (zt <= 0)
+            z = z + (z[neg] / (z[neg] - zt[neg])).min() * (zt - z)
             P &= z > 0
             z[~P] = 0
     return z

@@ -123,12 +123,12 @@ Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const Sc
 }
 
 /// Decrease of the loss upper bound below l(W) predicted for squared scalings u:
-///   l(W) - bound(u) = (kappa lambda^T u - kappa^2 u^T M u / 2) / (L s^2),
-/// with kappa = L lr s^2 and M, lambda from autograd gradients (which carry s).
+///   l(W) - bound(u) = (kappa lambda^T u - kappa^2 u^T M u / 2) / (L lora_scale^2),
+/// with kappa = L lr lora_scale^2 and M, lambda from autograd gradients (which carry lora_scale).
 /// Equals lambda^T v / (2 L s^2) at the column optimum u = v / kappa.
 template <class T>
 T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundParameters<T>& bp) {
-  // kappa / (L s^2) = lr; the overflow-free scaled form of core/bound_decrease.hpp.
+  // kappa / (L lora_scale^2) = lr; the overflow-free scaled form of core/bound_decrease.hpp.
   return bp.lr * detail::decrease_per_lr(sys, u, bp.kappa());
 }
 
@@ -139,7 +139,7 @@ T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundPar
 template <class T>
 T optimality_gap(const ScalingSystem<T>& sys, const Vector<T>& u, const Vector<T>& u_star,
                  const BoundParameters<T>& bp) {
-  // kappa^2 / (L s^2) = lr kappa; scaled by t = max|du| as in bound_decrease.
+  // kappa^2 / (L lora_scale^2) = lr kappa; scaled by t = max|du| as in bound_decrease.
   const Vector<T> du = u - u_star;
   const T t = du.cwiseAbs().maxCoeff();
   if (!(t > T(0))) return T(0);

@@ -19,12 +19,12 @@ using MatrixView = Eigen::Map<Matrix<T>>;
 
 /// The constants of the loss bound (spec section 2).
 /// D1: lr is the PEAK learning rate (the scheduled one would blow alpha, beta up
-/// during warm-up and decay). D2: with lora_scale s, kappa = L lr s^2.
+/// during warm-up and decay). D2: with lora_scale, kappa = L lr lora_scale^2.
 ///   L:          smoothness constant of the loss in W (> 0)
 ///   lr:         learning rate eta entering kappa (D1: the peak learning rate)
-///   lora_scale: s in W = W_pt + s A B^T (PEFT's lora_alpha / r); gradients
-///               from autograd already contain s
-/// kappa = L * lr * s^2 is the only combination the scalings depend on.
+///   lora_scale: omega in W = W_pt + lora_scale A B^T (PEFT's lora_alpha / r); gradients
+///               from autograd already contain it
+/// kappa = L * lr * lora_scale^2 is the only combination the scalings depend on.
 template <class T>
 struct BoundParameters {
   T L = T(1);

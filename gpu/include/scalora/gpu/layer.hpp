@@ -36,7 +36,7 @@ enum class weight_format : unsigned char {
   bf16_master,  ///< W_master is float (the true W_pt), W_bf16 its bfloat16 copy, rewritten by each merge
 };
 
-/// One adapted layer, W = W_pt + s A B^T, all pointers to device memory.
+/// One adapted layer, W = W_pt + lora_scale A B^T, all pointers to device memory.
 /// T (float or double) is the type of A, B, the gradients and the moments.
 template <class T>
 struct Layer {
@@ -57,7 +57,7 @@ enum class gram_strategy : unsigned char {
   per_entry,  ///< one work item per (tile, Gram entry): more parallelism, for GPUs
 };
 
-/// What every layer of a call shares. kappa = L lr s^2 per layer (decisions D1, D2).
+/// What every layer of a call shares. kappa = L lr lora_scale^2 per layer (decisions D1, D2).
 struct StepConfig {
   double L = 1.0;
   double lr = 1.0;

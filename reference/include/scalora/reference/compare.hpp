@@ -9,7 +9,7 @@
 //                     diagnostics (info) that explain a failure
 //   A', B', gradients, moments
 //                     the lemmas for the APPLIED scaling, entry by entry
-//   W_unchanged       the re-split invariant W_pt' + s A'B'^T = W_pt + s A B^T
+//   W_unchanged       the re-split invariant W_pt' + lora_scale A'B'^T = W_pt + lora_scale A B^T
 #pragma once
 
 #include <algorithm>
@@ -128,7 +128,7 @@ inline Check w_unchanged_check(const Matrix<double>& W0, const Matrix<double>& W
         }
       }
   }
-  return {"W_unchanged", "W_pt' + s A' B'^T = W_pt + s A B^T", worst <= tolerance ? check_status::pass : check_status::fail,
+  return {"W_unchanged", "W_pt' + lora_scale A' B'^T = W_pt + lora_scale A B^T", worst <= tolerance ? check_status::pass : check_status::fail,
           worst, tolerance, unit, wi >= 0 && worst > 0 ? "worst at (" + std::to_string(wi) + "," + std::to_string(wj) + ")" : ""};
 }
 

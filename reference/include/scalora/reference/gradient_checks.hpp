@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The checks that read G (m x n), in double: grad_A = s G B and grad_B = s G^T A
+// The checks that read G (m x n), in double: grad_A = lora_scale G B and grad_B = lora_scale G^T A
 // with a derived bound on the evaluation's own rounding and the best uniform
 // factor, and Theorem 1's sum_{i<=k} sigma_i(G)^2 with a certified enclosure.
 // G is read in blocks of columns, never copied or transposed. Methods, bounds
@@ -242,8 +242,8 @@ struct GradientConsistency {
   Index inner = 0;  ///< k, the inner dimension
 };
 
-/// Both gradient identities: grad_A (m x r) = s G B (inner dimension n) and
-/// grad_B (n x r) = s G^T A (inner dimension m).
+/// Both gradient identities: grad_A (m x r) = lora_scale G B (inner dimension n) and
+/// grad_B (n x r) = lora_scale G^T A (inner dimension m).
 struct GradientChecks {
   GradientConsistency grad_A, grad_B;
 };
@@ -550,7 +550,7 @@ inline GradientProducts gradient_products(const ConstMatrixRef& G, const ConstMa
   return p;
 }
 
-/// grad_A = s G B and grad_B = s G^T A from one pass over G (gradient_products,
+/// grad_A = lora_scale G B and grad_B = lora_scale G^T A from one pass over G (gradient_products,
 /// then gradient_consistency for each).
 /// @throws invalid_argument on shapes that disagree.
 inline GradientChecks check_gradients(const ConstMatrixRef& G, const ConstMatrixRef& A, const ConstMatrixRef& B,

@@ -6,8 +6,8 @@
 //                         inconclusive; judgement.hpp), with the branch and the
 //                         squared scalings as diagnostics
 //   factors, moments      the lemmas for the scaling the implementation APPLIED
-//   W                     the re-split invariant W_pt' + s A'B'^T = W_pt + s A B^T
-//   gradients             grad_A = s G B, grad_B = s G^T A when G is given
+//   W                     the re-split invariant W_pt' + lora_scale A'B'^T = W_pt + lora_scale A B^T
+//   gradients             grad_A = lora_scale G B, grad_B = lora_scale G^T A when G is given
 //   Theorem 1             the SVD bound, as context (info)
 // (the last two from gradient_checks.hpp's passes over G).
 // Precision follows the data: each tensor is judged in the precision its
@@ -138,10 +138,10 @@ inline Check gradient_check(const std::string& id, const std::string& name, cons
   const double value = std::isnan(g.at_s.value) ? INFINITY : g.at_s.value / eps;
   const double k = double(g.inner);
   const double budget = (k + 2) * (1 + std::numeric_limits<double>::epsilon() / eps);
-  std::string detail = "normwise, relative to s || |X| |Y| ||_F; inner dimension " + std::to_string(g.inner);
+  std::string detail = "normwise, relative to lora_scale || |X| |Y| ||_F; inner dimension " + std::to_string(g.inner);
   const double after = g.after_factor.value / eps;
   if (value > budget && after <= budget)
-    detail += "; the gradients equal " + std::to_string(g.factor) + " s G B within the budget (" +
+    detail += "; the gradients equal " + std::to_string(g.factor) + " lora_scale G B within the budget (" +
               std::to_string(after) + " eps): G and the gradients differ by one uniform factor, "
               "usually a global gradient-clipping coefficient (dump G after clipping, or the unclipped gradients)";
   return {id, name, value <= budget ? check_status::pass : check_status::fail, value, budget, unit, detail};
@@ -328,9 +328,9 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
     };
     const io::dtype ta = eps_g("grad_A"), tb = eps_g("grad_B");
     const GChecks g = g_checks(c.G, c.input.A, c.input.B, c.input.grad_A, c.input.grad_B, s, 2 * r);
-    Check ga = detail::gradient_check("grad_A_vs_G", "grad_A = s G B", g.gradients.grad_A, dtype_epsilon(ta),
+    Check ga = detail::gradient_check("grad_A_vs_G", "grad_A = lora_scale G B", g.gradients.grad_A, dtype_epsilon(ta),
                                       detail::eps_unit(ta));
-    Check gb = detail::gradient_check("grad_B_vs_G", "grad_B = s G^T A", g.gradients.grad_B, dtype_epsilon(tb),
+    Check gb = detail::gradient_check("grad_B_vs_G", "grad_B = lora_scale G^T A", g.gradients.grad_B, dtype_epsilon(tb),
                                       detail::eps_unit(tb));
     v.checks.push_back(ga);
     v.checks.push_back(gb);
