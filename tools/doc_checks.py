@@ -13,6 +13,10 @@
       Theorem 3, vanilla) equals loss.{rule,scalar,vanilla}.{predicted,actual}
   doc_checks.py exercises --doc docs/exercises.md --step scalora-step --suite DIR
       every exercise's "Checked:" line equals scalora-step --case DIR/<case> --json
+  doc_checks.py suite    --step scalora-step --suite DIR
+      scalora-step --case FILE --explain works on every case of DIR/manifest.json
+      (exit 0, 1 or 4, every intermediate printed), and its verdict is the
+      manifest's expected one for each case judged with default options
 
 Values: an exact number (an integer, a fraction p/q, a square root √k), a
 decimal (tolerance: half a unit of its last printed digit), a list [v, v, ...],
@@ -167,15 +171,37 @@ def cmd_exercises(a):
         fail("no exercise found in %s" % a.doc)
 
 
+def cmd_suite(a):
+    man = json.load(open(a.suite + "/manifest.json", encoding="utf-8"))
+    codes = {"pass": 0, "fail": 1, "inconclusive": 4}
+    judged = 0
+    for c in man["cases"]:
+        f = "%s/%s" % (a.suite, c["file"])
+        p = subprocess.run([a.step, "--case", f, "--explain"], capture_output=True, text=True)
+        if p.returncode not in codes.values() or "decision margin" not in p.stdout or "alpha" not in p.stdout:
+            fail("%s: scalora-step --case --explain exit %d: %s" % (c["name"], p.returncode, p.stderr.strip()[:200]))
+            continue
+        if c.get("verify_args"):  # judged with options scalora-step does not take
+            print("ok    %s: explained (exit %d; the suite judges it with %s)" % (c["name"], p.returncode,
+                                                                                  " ".join(c["verify_args"])))
+            continue
+        judged += 1
+        if p.returncode == codes[c["expect"]]:
+            print("ok    %s: explained, verdict %s" % (c["name"], c["expect"]))
+        else:
+            fail("%s: scalora-step exits %d, the manifest expects %s" % (c["name"], p.returncode, c["expect"]))
+    print("%d cases, %d judged as the manifest expects" % (len(man["cases"]), judged))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["excerpt", "worked", "exercises"])
-    ap.add_argument("--doc", required=True)
+    ap.add_argument("what", choices=["excerpt", "worked", "exercises", "suite"])
+    ap.add_argument("--doc")
     ap.add_argument("--file")
     ap.add_argument("--step")
     ap.add_argument("--suite")
     a = ap.parse_args()
-    {"excerpt": cmd_excerpt, "worked": cmd_worked, "exercises": cmd_exercises}[a.what](a)
+    {"excerpt": cmd_excerpt, "worked": cmd_worked, "exercises": cmd_exercises, "suite": cmd_suite}[a.what](a)
     print("%d failed" % len(failures))
     return 1 if failures else 0
 

@@ -19,6 +19,7 @@
 
 #include "scalora/io/case_file.hpp"
 #include "scalora/reference.hpp"
+#include "verify_core.hpp"
 
 namespace {
 
@@ -46,7 +47,7 @@ const char* kUsage =
     "                 lr = F / L (default F = 0.5), W m x n (default 64 x 48), rank r (default 4)\n"
     "  worked:        the worked example of docs/theory.md (5 x 5, r = 2, L = 1, lr = 1/6)\n"
     "  --case FILE    the inputs of a case file (docs/validating.md; outputs optional: when\n"
-    "                 present, the step they hold is judged by compare_step)\n"
+    "                 present, they are judged as scalora-verify judges them)\n"
     "  --explain      print every intermediate: M, lambda, v, p, q, s, x, y, C, C_A, C_B, the\n"
     "                 row of Theorem 3's table or Theorem 5's system, the decision margin,\n"
     "                 alpha, beta, predicted (and, for the examples, actual) one-step losses\n"
@@ -516,61 +517,17 @@ int run_example(const Options& o) {
   return code;
 }
 
-/// The applied scaling of one factor: out.alpha when given, else out.A / A at
-/// each column's largest entry (1 for a zero column), else the rule's.
-Vector<double> applied_scaling(const Vector<double>& given, const Matrix<double>& in, const Matrix<double>& out,
-                               const Vector<double>& rule) {
-  if (given.size() == rule.size()) return given;
-  if (out.size() == 0) return rule;
-  Vector<double> s = Vector<double>::Ones(rule.size());
-  for (Index j = 0; j < in.cols(); ++j) {
-    Index best = -1;
-    for (Index i = 0; i < in.rows(); ++i)
-      if (in(i, j) != 0 && (best < 0 || std::abs(in(i, j)) > std::abs(in(best, j)))) best = i;
-    if (best >= 0) s(j) = out(best, j) / in(best, j);
-  }
-  return s;
-}
-
-bool fits_float(const io::Case& c) {
-  for (const auto& [name, t] : c.dtypes)
-    if (t == io::dtype::f64 && name != "L" && name != "lr" && name != "lora_scale" && name != "out.alpha" &&
-        name != "out.beta")
-      return false;
-  return true;
-}
-
 int run_case(const Options& o) {
   const io::Case c = io::read_case(o.case_file);
   const Explanation e = explain(c.input, c.G, c.bound, c.mode);
+  // With outputs: scalora-verify's verdict (default options), each tensor judged
+  // in the precision its values carry, so a suite case gets its manifest's verdict.
   std::optional<reference::Comparison> cmp;
-  std::string storage;
+  std::vector<std::string> notes;
   if (c.has_outputs()) {
-    Layer<double> out = c.output;
-    const Vector<double> alpha = applied_scaling(c.out_alpha, c.input.A, c.output.A, e.alpha);
-    const Vector<double> beta = applied_scaling(c.out_beta, c.input.B, c.output.B, e.beta);
-    if (out.A.size() == 0) out.A = c.input.A * alpha.asDiagonal();
-    if (out.B.size() == 0) out.B = c.input.B * beta.asDiagonal();
-    reference::CompareOptions co;
-    co.mode = c.mode;
-    const bool f32 = fits_float(c);
-    co.eps_compute = c.compute_type ? reference::dtype_epsilon(*c.compute_type) : f32 ? 0x1p-23 : 0x1p-52;
-    if (f32) {
-      Layer<float> in_f, out_f;
-      const auto from_in = io::layer_parts(c.input);
-      const auto from_out = io::layer_parts(out);
-      const auto to_in = io::layer_parts(in_f);
-      const auto to_out = io::layer_parts(out_f);
-      for (std::size_t k = 0; k < from_in.size(); ++k) {
-        *to_in[k].second = from_in[k].second->cast<float>();
-        *to_out[k].second = from_out[k].second->cast<float>();
-      }
-      cmp = reference::compare_step(in_f, out_f, alpha, beta, c.bound, co);
-      storage = "F32";
-    } else {
-      cmp = reference::compare_step(c.input, out, alpha, beta, c.bound, co);
-      storage = "F64";
-    }
+    reference::Verdict v = tools::verify(c, reference::VerifyOptions{});
+    cmp = reference::Comparison{std::move(v.checks)};
+    notes = std::move(v.notes);
   }
   const int code = cmp ? exit_code(*cmp) : 0;
   if (o.json) {
@@ -580,7 +537,7 @@ int run_case(const Options& o) {
     if (cmp) {
       j["checks"] = checks_json(*cmp);
       j["status"] = reference::to_string(cmp->status());
-      j["storage"] = storage;
+      j["notes"] = notes;
     } else {
       j["status"] = "explained";
     }
@@ -605,9 +562,9 @@ int run_case(const Options& o) {
     std::printf("the case holds no outputs: nothing to judge (scalora-verify judges a case with outputs)\n");
     return 0;
   }
-  std::printf("the outputs in the case, judged by compare_step (storage %s; for BF16 or F16 data use scalora-verify,\n"
-              "which judges each tensor in the precision its values carry)\n", storage.c_str());
+  std::printf("the outputs in the case, judged as scalora-verify judges them (default options; docs/validating.md)\n");
   print_checks(*cmp);
+  for (const auto& n : notes) std::printf("  note  %s\n", n.c_str());
   return code;
 }
 
