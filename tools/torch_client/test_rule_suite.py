@@ -9,7 +9,8 @@ exit 0 (4 where the case is judged with --certified-only and expected
 inconclusive: no output can make an undecidable comparison decidable). The
 suite's planted outputs (verdict/*_fails, corrupt/*) are replaced by the rule's
 own, which must pass; --rule bound is not passed on (the recipe is the paper's
-rule). Exit 77 (skipped) where torch or numpy is missing.
+rule). Then a minimum-norm solve's alpha_j = 0 on a zero column of A passes with
+scalora-verify's note (zero_column_of_A, A_zero_init_peft). Exit 77 (skipped) where torch or numpy is missing.
 
 usage: test_rule_suite.py --verify PATH/scalora-verify --suite DIR --workdir DIR
 """
@@ -75,6 +76,12 @@ def rule_outputs(t, mode):
     omega = float(t["lora_scale"]) if "lora_scale" in t else 1.0
     kappa = float(t["L"]) * float(t["lr"]) * omega * omega
     alpha, beta, branch = scalora_rule.scalora_rule(t["A"], t["B"], t["grad_A"], t["grad_B"], kappa, mode)
+    return scaled_outputs(t, alpha, beta), branch
+
+
+def scaled_outputs(t, alpha, beta):
+    """Steps 5-8 for given scalings: the case's inputs plus out.* tensors."""
+    omega = float(t["lora_scale"]) if "lora_scale" in t else 1.0
     out = dict(t)
     out["out.A"], out["out.B"] = t["A"] * alpha, t["B"] * beta
     out["out.grad_A"], out["out.grad_B"] = t["grad_A"] * beta, t["grad_B"] * alpha
@@ -85,7 +92,27 @@ def rule_outputs(t, mode):
             out["out.exp_avg_" + side] = t["exp_avg_" + side] * f
             out["out.exp_avg_sq_" + side] = t["exp_avg_sq_" + side] * f * f
     out["out.alpha"], out["out.beta"] = alpha, beta
-    return out, branch
+    return out
+
+
+def min_norm_check(a, name):
+    """A minimum-norm solve (torch.linalg.lstsq, pinv) puts alpha_j = 0 on a zero column
+    of A, which the bound does not determine: the step passes, and scalora-verify's note
+    says that B's moments of column j are wiped (docs/validating.md)."""
+    inputs, _ = read_case(os.path.join(a.suite, name + ".safetensors"))
+    out, _ = rule_outputs(inputs, "hybrid")
+    zero = (inputs["A"] == 0).all(0)
+    alpha = torch.where(zero, torch.zeros_like(out["out.alpha"]), out["out.alpha"])
+    path = os.path.join(a.workdir, name + "_min_norm.safetensors")
+    write_safetensors(path, scaled_outputs(inputs, alpha, out["out.beta"]), {"scalora.compute_dtype": "F64"})
+    p = subprocess.run([a.verify, "--json", path], capture_output=True, text=True)
+    notes = json.loads(p.stdout)["cases"][0].get("notes", []) if p.stdout.strip() else []
+    cols = [int(j) for j in torch.nonzero(zero).flatten()]
+    ok = p.returncode == 0 and bool(cols) and all(
+        any(("alpha_%d = 0" % j) in n and ("wipes column %d of B" % j) in n for n in notes) for j in cols)
+    print("%-5s %-48s min-norm alpha_j = 0 on columns %s: exit %d, notes %s"
+          % ("ok" if ok else "FAIL", name, cols, p.returncode, [n for n in notes if n.startswith("alpha_")]))
+    return ok
 
 
 def main():
@@ -122,6 +149,11 @@ def main():
         else:
             passed += 1
         print(line)
+    for name in ("zero_column_of_A", "A_zero_init_peft"):
+        if min_norm_check(a, name):
+            passed += 1
+        else:
+            failed.append(name + " (min-norm)")
     print("%d passed, %d failed" % (passed, len(failed)))
     return 1 if failed else 0
 
