@@ -201,6 +201,8 @@ def main():
     ap.add_argument("--step")
     ap.add_argument("--suite")
     a = ap.parse_args()
+    if a.what != "suite" and not a.doc:
+        ap.error("%s needs --doc" % a.what)
     {"excerpt": cmd_excerpt, "worked": cmd_worked, "exercises": cmd_exercises, "suite": cmd_suite}[a.what](a)
     print("%d failed" % len(failures))
     return 1 if failures else 0
