@@ -134,9 +134,9 @@ double parse_double(const std::string& name, const std::string& v, double lo, do
 }
 
 /// Default peak learning rates (docs/training.md, "Hyperparameters"): AdamW's are the winners of the
-/// pilot sweep of docs/results.md ({3e-4, 1e-3, 3e-3} per method). With s = lora_alpha / r fixed at 2,
-/// AdamW's update s A B^T grows with r: above r = 4 the LoRA family's rate is 3e-3 sqrt(4 / r)
-/// (r = 32: 1.06e-3; 3e-3 collapses LoRA r = 32 to a constant prediction).
+/// pilot sweep of docs/results.md ({3e-4, 1e-3, 3e-3} per method). With lora_scale = lora_alpha / r
+/// fixed at 2, AdamW's update lora_scale A B^T grows with r: above r = 4 the LoRA family's rate is
+/// 3e-3 sqrt(4 / r) (r = 32: 1.06e-3; 3e-3 collapses LoRA r = 32 to a constant prediction).
 double default_lr(Method m, OptimizerKind o, long rank) {
   if (o == OptimizerKind::sgd) return m == Method::full ? 0.03 : 0.1;
   if (m == Method::full) return 1e-3;

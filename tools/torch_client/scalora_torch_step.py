@@ -5,7 +5,7 @@ dumped as a scalora-verify case file (docs/validating.md).
 
 The layer is built the way PEFT builds one: a frozen base nn.Linear, lora_A =
 nn.Linear(d_in, r) (weight [r, d_in], random), lora_B = nn.Linear(r, d_out) (weight
-[d_out, r], zero), scale s = lora_alpha / r, forward base(x) + s * lora_B(lora_A(x)).
+[d_out, r], zero), scale omega = lora_alpha / r, forward base(x) + omega * lora_B(lora_A(x)).
 In the case file's math layout, W = W_pt + lora_scale A B^T:
 
     A      = lora_B.weight            [m = d_out, r]

@@ -17,7 +17,7 @@ namespace scalora::model {
 template <class T>
 struct AdaptedLayer {
   std::string name;  ///< e.g. "layer1.attn.q", "layer0.mlp.down"
-  T scale;           ///< s = lora_alpha / r
+  T scale;           ///< lora_scale (omega) = lora_alpha / r
   MatrixView<T> W_pt;            ///< m x n, frozen (re-split target)
   MatrixView<T> A, B;            ///< m x r, n x r
   MatrixView<T> grad_A, grad_B;  ///< m x r, n x r: lora_scale G B, lora_scale G^T A of the last backward

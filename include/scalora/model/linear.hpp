@@ -24,7 +24,7 @@ class Linear {
   Vector<T> b;   ///< m
   Matrix<T> A;   ///< m x r (output side, PEFT's lora_B); empty when not adapted
   Matrix<T> B;   ///< n x r (input side, PEFT's lora_A)
-  T scale = T(0);                 ///< s = lora_alpha / r
+  T scale = T(0);                 ///< lora_scale (omega) = lora_alpha / r
   bool weight_trainable = true;   ///< grad_W is computed (Mode::full, the head)
   bool dense_grad = false;        ///< opt-in: grad_W = G = dl/dW_eff also when W is frozen
 

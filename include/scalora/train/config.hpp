@@ -99,7 +99,7 @@ struct FinetuneSettings {
   TaskSpec task;
   Method method = Method::scalora;
   Index rank = 4;
-  double lora_alpha = 0;   ///< s = lora_alpha / r; 0 means 2 r (s = 2)
+  double lora_alpha = 0;   ///< lora_scale = lora_alpha / r; 0 means 2 r (lora_scale = 2)
   long interval = 10;      ///< ScaLoRA-I: I (Method::scalora uses 1)
   double L = 1000;         ///< smoothness constant of kappa = L eta lora_scale^2 (a hyperparameter, D1)
   OptimSettings optim;

@@ -47,7 +47,7 @@ struct Layer {
   weight_format w_format = weight_format::none;
   MatrixRef<float> W;                ///< f32: W_pt; bf16_master: the float master of W_pt (m x n)
   MatrixRef<std::uint16_t> W_bf16;   ///< bf16_master: the bfloat16 copy (m x n)
-  double lora_scale = 1.0;           ///< s = lora_alpha / r
+  double lora_scale = 1.0;           ///< lora_scale (omega) = lora_alpha / r
 };
 
 /// How the Gram matrices are accumulated (identical results, different parallel grain).

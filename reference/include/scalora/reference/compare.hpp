@@ -81,7 +81,7 @@ inline Check rescale_check(const std::string& id, const std::string& title, cons
 ///   scale = |W_pt| + s |A| diag(1 + |alpha beta| + |1 - alpha beta|) |B|^T
 ///   own   = (2r + 6) eps_64 (|W_pt'| + |W_pt| + s [|A'|, |A|] [|B'|, |B|]^T)
 /// `own` bounds the error of evaluating D in double (2r + 1 terms, each product,
-/// difference and the scaling by s rounded once; Higham 3.1). The value is
+/// difference and the scaling by lora_scale rounded once; Higham 3.1). The value is
 /// max_ij max(0, |D_ij| - own_ij) / (eps scale_ij) against budget (2r + 8):
 /// the merge GEMM (r + 2 roundings), the rescaling (2), the check's own sum
 /// (r + 2) (docs/numerics.md). Columns in blocks of 512 (three m x 512 buffers).
