@@ -174,7 +174,7 @@ inline void check_all(const std::vector<TensorCheck>& checks, double h, double e
 }
 
 /// grad_A = lora_scale G B and grad_B = lora_scale G^T A with the dense G of the same backward. Both sides are
-/// two products over N tokens and n (or m) features: |diff| <= 2 (N + n + r) eps s ||G|| ||B||
+/// two products over N tokens and n (or m) features: |diff| <= 2 (N + n + r) eps lora_scale ||G|| ||B||
 /// assuming ||dY|| ||X|| ~ ||G|| (no cancellation in G = dY X^T at a generic point).
 template <class T>
 void check_factor_identities(Head head, Index n_classes) {

@@ -47,8 +47,8 @@ TEST_CASE("grad_A = lora_scale G B and grad_B = lora_scale G^T A with the dense 
 }
 
 TEST_CASE("one linear layer: LoRA gradients and output against the unmerged formulas") {
-  // Y = W_pt X + s A (B^T X) + b computed without W_eff, with elementwise bound
-  // |Y_lora - Y_ref| <= 2 (n + r + 3) eps ((|W_pt| + s |A| |B|^T) |X| + |b|)  (two summation paths).
+  // Y = W_pt X + scale A (B^T X) + b computed without W_eff, with elementwise bound
+  // |Y_lora - Y_ref| <= 2 (n + r + 3) eps ((|W_pt| + scale |A| |B|^T) |X| + |b|)  (two summation paths).
   const Index m = 7, n = 5, r = 3, N = 9;
   model::Linear<double> l("x", m, n, r, 1.5);
   l.W = gaussian(m, n, 1);
@@ -68,7 +68,7 @@ TEST_CASE("one linear layer: LoRA gradients and output against the unmerged form
   CHECK(((Y - Yref).cwiseAbs().array() <= bound.array()).all());
 
   // Gradients: G = dY X^T; grad_A = lora_scale G B, grad_B = lora_scale G^T A, dX = W_eff^T dY, with
-  // |diff| <= 2 (N + n + r) eps s ||dY|| ||X|| ||B|| (Frobenius, gamma_k bounds of both paths).
+  // |diff| <= 2 (N + n + r) eps scale ||dY|| ||X|| ||B|| (Frobenius, gamma_k bounds of both paths).
   l.backward(X, dY, &dX);
   const Matrix<double> G = dY * X.transpose();
   const double k = 2.0 * double(N + std::max(m, n) + r) * eps;
@@ -199,7 +199,7 @@ TEST_CASE("adapted-layer views alias the model and AdamW state; a scalora_step r
   options.bound.lr = 1e-3;
   options.bound.lora_scale = 2.0;
   // Budget (docs/numerics.md, "The re-split invariant"): 2r + 8 eps relative to
-  // |W_pt| + s |A| diag(1 + |alpha beta| + |1 - alpha beta|) |B|^T, plus r + 2 roundings for
+  // |W_pt| + lora_scale |A| diag(1 + |alpha beta| + |1 - alpha beta|) |B|^T, plus r + 2 roundings for
   // each of the two merged weights this test forms in double: (4r + 12) eps.
   for (model::AdaptedLayer<double>& a : layers) {
     const Index r = a.A.cols();

@@ -122,7 +122,7 @@ bool scalings_representable(const Layer<S>& layer, const Scaling<T>& sc, const T
 
 /// Steps 2-8 for one layer:
 ///   2 build M, lambda (scaling_system)       3-4 solve and decide (optimal_scaling)
-///   5 W_pt += s A diag(1 - alpha o beta) B^T  6 A <- A diag(alpha), B <- B diag(beta)
+///   5 W_pt += lora_scale A diag(1 - alpha o beta) B^T  6 A <- A diag(alpha), B <- B diag(beta)
 ///   7 grad_A <- grad_A diag(beta), grad_B <- grad_B diag(alpha)
 ///   8 AdamW moments as in the lemmas
 /// Every argument is validated before anything is written.

@@ -69,7 +69,7 @@ class Linear {
 
   /// Gradients of the last forward with input X and output gradient dY (m x N):
   ///   grad_b = dY 1,  grad_W = G = dY X^T (when computed),
-  ///   grad_A = s dY (B^T X)^T,  grad_B = s X (A^T dY)^T   -- O((m + n) r N), G never formed,
+  ///   grad_A = scale dY (B^T X)^T,  grad_B = scale X (A^T dY)^T   -- O((m + n) r N), G never formed,
   ///   dX = W_eff^T dY, written (accumulate = false) or added (accumulate = true); dX may be null.
   void backward(const Matrix<T>& X, const Matrix<T>& dY, Matrix<T>* dX, bool accumulate = false) {
     grad_b.noalias() = dY.rowwise().sum();

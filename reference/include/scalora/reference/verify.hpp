@@ -123,14 +123,14 @@ inline RecoveredScaling recover_scaling(const io::Case& c, const std::map<std::s
   return rs;
 }
 
-/// grad = s X Y against the stored gradient, normwise (gradient_checks.hpp):
-///   value = ||grad - s X Y||_F / (s || |X| |Y| ||_F) / eps,   budget (k + 2)(1 + eps_64 / eps),
+/// grad = lora_scale X Y against the stored gradient, normwise (gradient_checks.hpp):
+///   value = ||grad - lora_scale X Y||_F / (lora_scale || |X| |Y| ||_F) / eps,   budget (k + 2)(1 + eps_64 / eps),
 /// k = the inner dimension: one dot product of length k per entry (gamma_k,
 /// Higham 3.1) for the implementation and again for this evaluation in double.
 /// The batch sum that formed G and the gradients is not in the case: where it
 /// cancels heavily the implementation's error can exceed this (override with --tol).
-/// When the gradients agree with c s X Y for one factor c != 1 within the
-/// budget but not with s X Y, the detail says so: a global gradient-clipping
+/// When the gradients agree with xi lora_scale X Y for one factor xi != 1 within
+/// the budget but not with lora_scale X Y, the detail says so: a global gradient-clipping
 /// coefficient applied to the gradients and not to G is the usual cause
 /// (docs/validating.md, "G traps").
 inline Check gradient_check(const std::string& id, const std::string& name, const GradientConsistency& g, double eps,
