@@ -57,7 +57,7 @@ Seconds median_seconds(int repeat, const std::function<void()>& f) {
 /// G^T formed as m x n temporaries) and 18 passes of width k + 8 for Theorem 1.
 namespace first_version {
 
-/// ||grad - s X Y||_F / (s || |X| |Y| ||_F) / eps.
+/// ||grad - lora_scale X Y||_F / (lora_scale || |X| |Y| ||_F) / eps.
 double gradient_value(const Matrix<double>& grad, const Matrix<double>& X, const Matrix<double>& Y, double s,
                       double eps) {
   const double num = (grad - s * (X * Y)).norm();

@@ -78,7 +78,7 @@ void run(const FuzzStep& step) {
   options.bound.lr = T(step.lr);
   options.bound.lora_scale = T(f.lora_scale);
   options.mode = step.scalar_only ? scalora::scaling_mode::scalar_only : scalora::scaling_mode::hybrid;
-  // kappa = L lr s^2 must itself be finite and normal (it may under- or overflow).
+  // kappa = L lr lora_scale^2 must itself be finite and normal (it may under- or overflow).
   const T kappa = options.bound.kappa();
   const bool parameters_valid = std::isfinite(options.bound.L) && options.bound.L > 0 &&
                                 std::isfinite(options.bound.lr) && options.bound.lr > 0 &&

@@ -31,8 +31,8 @@
 //                           that row of the factor and of its gradient is multiplied
 //                           by 2^(int8(byte) / 2), 2^-64 .. 2^63 (0 bytes: no change)
 //                G          (bit 4) byte k: G = grad_A[:, :k'] grad_B[:, :k']^T with
-//                           k' = 1 + k mod r (rank <= k' < 2r), then grad_A = s G B,
-//                           grad_B = s G^T A in double from the final A and B: the
+//                           k' = 1 + k mod r (rank <= k' < 2r), then grad_A = lora_scale G B,
+//                           grad_B = lora_scale G^T A in double from the final A and B: the
 //                           gradients of one G, which the independent entries never are
 //              Applied in this order: collinear, rows, G.
 #pragma once
@@ -84,7 +84,7 @@ struct HostMatrix {
   }
 };
 
-/// One decoded layer: W = W_pt + s A B^T with its gradients and optional moments.
+/// One decoded layer: W = W_pt + lora_scale A B^T with its gradients and optional moments.
 struct FuzzLayer {
   int m = 1, n = 1, r = 1;
   HostMatrix A, B, grad_A, grad_B;
@@ -153,7 +153,7 @@ inline void scale_rows(HostMatrix& X, const std::vector<int>& exponents) {
     for (int j = 0; j < X.cols; ++j) X(i, j) = std::ldexp(X(i, j), exponents[std::size_t(i)]);
 }
 
-/// grad_A = s G B, grad_B = s G^T A for G = grad_A[:, :k] grad_B[:, :k]^T (m x n).
+/// grad_A = lora_scale G B, grad_B = lora_scale G^T A for G = grad_A[:, :k] grad_B[:, :k]^T (m x n).
 inline void gradients_of_low_rank_g(FuzzLayer& ly, int k) {
   HostMatrix G{ly.m, ly.n, std::vector<double>(std::size_t(ly.m) * std::size_t(ly.n), 0.0)};
   for (int i = 0; i < ly.m; ++i)

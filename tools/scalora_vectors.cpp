@@ -109,7 +109,7 @@ Matrix<double> mat(Index rows, Index cols, std::initializer_list<double> v) {
   return x;
 }
 
-/// Inputs with gradients from an explicit G: grad_A = s G B, grad_B = s G^T A (spec 2, D2).
+/// Inputs with gradients from an explicit G: grad_A = lora_scale G B, grad_B = lora_scale G^T A (spec 2, D2).
 io::Case from_gradient(const Matrix<double>& A, const Matrix<double>& B, const Matrix<double>& G, double L,
                        double lr, double s = 1) {
   io::Case c;
@@ -147,12 +147,27 @@ io::Case random_case(Index m, Index n, Index r, std::uint64_t seed, double b_sca
   return with_state(c, seed);
 }
 
-/// The worked example of docs/theory.md (5 x 5, r = 2, G = diag(5..1), L = 1, lr = 1/6).
+/// The inputs of docs/theory.md's worked example (5 x 5, r = 2, G = diag(5..1),
+/// L = 1, lr = 1/6 rounded to double); no W_pt, no moments.
 io::Case worked() {
   Matrix<double> G = Matrix<double>::Zero(5, 5);
   for (int i = 0; i < 5; ++i) G(i, i) = 5 - i;
   return from_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, -1, 1, 0}), mat(5, 2, {1, 0, 1, -1, -1, -1, 0, 0, 0, 0}), G,
-                       1.0, 0.25);
+                       1.0, 1.0 / 6);
+}
+
+/// docs/theory.md's worked example as the doc states it: W_pt = 0, and AdamW's
+/// moments after one earlier step on the same gradients (decay rates 0.9 and
+/// 0.999: exp_avg = grad / 10, exp_avg_sq = grad o grad / 1000).
+io::Case worked_as_documented() {
+  io::Case c = worked();
+  c.input.W_pt = Matrix<double>::Zero(5, 5);
+  AdamMoments<double>& mo = c.input.moments;
+  mo.exp_avg_A = c.input.grad_A / 10;
+  mo.exp_avg_B = c.input.grad_B / 10;
+  mo.exp_avg_sq_A = c.input.grad_A.cwiseAbs2() / 1000;
+  mo.exp_avg_sq_B = c.input.grad_B.cwiseAbs2() / 1000;
+  return c;
 }
 
 io::Case scalar_mode(io::Case c) {
@@ -201,7 +216,7 @@ std::vector<Spec> small_suite() {
              3, 111, 1.0, dtype::f64, dtype::f64));
   add(random("scalar_fallback_f32", "scalar fallback, F32", "scalar", 32, 24, 4, 131, 1.0, dtype::f32, dtype::f32));
   {
-    Spec sp = random("column_lora_scale_2", "column branch with lora_scale s = 2 (kappa = L lr s^2, grads carry s)",
+    Spec sp = random("column_lora_scale_2", "column branch with lora_scale = 2 (kappa = L lr lora_scale^2, the gradients carry it)",
                      "column", 20, 16, 2, 151, 1.0, dtype::f64, dtype::f64);
     sp.c = random_case(20, 16, 2, 151, 1.0, 2.0);
     add(sp);
@@ -249,7 +264,8 @@ std::vector<Spec> small_suite() {
     if (state) with_state(sp.c, 7);
     add(sp);
   };
-  hand("worked_example", "docs/theory.md's worked example: v = M^-1 lambda > 0, unique", "column", worked());
+  hand("worked_example", "docs/theory.md's worked example (W_pt = 0, lr = 1/6): v = M^-1 lambda > 0, unique",
+       "column", worked_as_documented(), false);
   hand("scalar_fallback_hand", "v = M^{-1} lambda = [1, -1, 1, 1]: column condition fails, Theorem 3 interior",
        "scalar",
        from_gradient(mat(2, 2, {-1, 1, 0, 1}), mat(2, 2, {1, 1, 0, 1}), mat(2, 2, {-1, 1, 0, -1}), 1.0, 1.0));
@@ -341,7 +357,7 @@ std::vector<Spec> small_suite() {
   };
   bug("merge_missing", "out.W_pt = W_pt (the re-split merge was skipped)", {"W_unchanged"},
       [](io::Case& c) { c.output.W_pt = c.input.W_pt; });
-  bug("merge_wrong_sign", "W_pt' = W_pt - s A diag(1 - alpha beta) B^T", {"W_unchanged"},
+  bug("merge_wrong_sign", "W_pt' = W_pt - lora_scale A diag(1 - alpha beta) B^T", {"W_unchanged"},
       [](io::Case& c) { c.output.W_pt = 2 * c.input.W_pt - c.output.W_pt; });
   bug("moments_swapped", "A's moments scaled by alpha, B's by beta", {"out.exp_avg_A", "out.exp_avg_B"},
       [](io::Case& c) {

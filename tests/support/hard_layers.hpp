@@ -53,7 +53,7 @@ namespace scalora::test {
 struct HardLayer {
   Layer<double> layer;            ///< every entry representable in the case's storage type
   BoundParameters<double> bound;  ///< L, lr, lora_scale (powers of two)
-  Matrix<double> G;               ///< m x n; grad_A = round(s G B), grad_B = round(s G^T A)
+  Matrix<double> G;               ///< m x n; grad_A = round(lora_scale G B), grad_B = round(lora_scale G^T A)
   Vector<double> row_scale_A, row_scale_B;  ///< m, n: the row scales applied
   Vector<double> col_scale_A, col_scale_B;  ///< r: the column scales applied
   int collinear_column = -1;  ///< column made near-collinear with column 0 (-1: none)
@@ -378,7 +378,7 @@ MarginSearch search_margin(Layer<double>& l, const Matrix<double>& G1, Direction
 /// Order: Gaussian A (m x r), B (n x r); row scales; column scales; near-collinear
 /// column; zero initialisation; rounding to storage; duplicated column; then
 /// G = X Y^T (X: m x k, Y: n x k Gaussian, scaled by 2^log2_g_scale / sqrt(k)),
-/// grad_A = s G B, grad_B = s G^T A from the stored factors in double, rounded
+/// grad_A = lora_scale G B, grad_B = lora_scale G^T A from the stored factors in double, rounded
 /// (gradient_rounding); margin search (below); moments from the gradients
 /// (exp_avg = 0.1 grad (1 + e/2), exp_avg_sq = 0.001 grad^2 (1 + |e|/2)); W_pt.
 ///

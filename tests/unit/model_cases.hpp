@@ -58,7 +58,7 @@ inline Batch tiny_batch() {
   return b;
 }
 
-/// The tiny model with non-zero A (N(0, 1/4)) in every adapted layer, so grad_B = s G^T A != 0.
+/// The tiny model with non-zero A (N(0, 1/4)) in every adapted layer, so grad_B = lora_scale G^T A != 0.
 template <class T>
 Transformer<T> tiny_model(const Config& c, std::uint64_t seed = 7) {
   Transformer<T> m(c, seed);
@@ -173,8 +173,8 @@ inline void check_all(const std::vector<TensorCheck>& checks, double h, double e
   MESSAGE(what << ": " << checks.size() << " tensors, worst relative error " << worst << " (" << worst_name << ")");
 }
 
-/// grad_A = s G B and grad_B = s G^T A with the dense G of the same backward. Both sides are
-/// two products over N tokens and n (or m) features: |diff| <= 2 (N + n + r) eps s ||G|| ||B||
+/// grad_A = lora_scale G B and grad_B = lora_scale G^T A with the dense G of the same backward. Both sides are
+/// two products over N tokens and n (or m) features: |diff| <= 2 (N + n + r) eps lora_scale ||G|| ||B||
 /// assuming ||dY|| ||X|| ~ ||G|| (no cancellation in G = dY X^T at a generic point).
 template <class T>
 void check_factor_identities(Head head, Index n_classes) {
@@ -189,8 +189,8 @@ void check_factor_identities(Head head, Index n_classes) {
     const T tol_a = k * eps * l->scale * G.norm() * l->B.norm();
     const T tol_b = k * eps * l->scale * G.norm() * l->A.norm();
     const T da = (l->grad_A - l->scale * G * l->B).norm(), db = (l->grad_B - l->scale * G.transpose() * l->A).norm();
-    CHECK_MESSAGE(da <= tol_a, l->name << " grad_A - s G B = " << str(da) << " > " << str(tol_a));
-    CHECK_MESSAGE(db <= tol_b, l->name << " grad_B - s G^T A = " << str(db) << " > " << str(tol_b));
+    CHECK_MESSAGE(da <= tol_a, l->name << " grad_A - lora_scale G B = " << str(da) << " > " << str(tol_a));
+    CHECK_MESSAGE(db <= tol_b, l->name << " grad_B - lora_scale G^T A = " << str(db) << " > " << str(tol_b));
     CHECK(G.norm() > T(0));
     CHECK(l->grad_B.norm() > T(0));
   }

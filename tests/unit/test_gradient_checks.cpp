@@ -50,7 +50,7 @@ void check_encloses(const LeadingEnergy& le, double exact, const char* what) {
   CHECK(le.lower <= le.upper);
 }
 
-/// grad_B = s G^T A as the F32 training step would store it.
+/// grad_B = lora_scale G^T A as the F32 training step would store it.
 Matrix<double> as_f32(const Matrix<double>& x) { return x.cast<float>().cast<double>(); }
 
 }  // namespace
@@ -94,7 +94,7 @@ TEST_CASE("the residual's bound holds against a long double evaluation, and F32 
   const Matrix<double> G = gaussian(m, n, 7), A = gaussian(m, r, 8), B = gaussian(n, r, 9);
   const Matrix<double> grad_A = as_f32(s * G * B), grad_B = as_f32(s * G.transpose() * A);
   const GradientChecks c = check_gradients(G, A, B, grad_A, grad_B, s);
-  // long double: D = grad - s X Y and || |X||Y| ||_F to ~1e-19 relative.
+  // long double: D = grad - lora_scale X Y and || |X||Y| ||_F to ~1e-19 relative.
   using LD = Matrix<long double>;
   auto exact_value = [&](const Matrix<double>& grad, const LD& X, const LD& Y) {
     const LD D = grad.cast<long double>() - (long double)s * (X * Y);

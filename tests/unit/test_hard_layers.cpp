@@ -215,10 +215,10 @@ TEST_CASE("zero initialisation is exactly zero") {
     const scalora::Layer<double>& l = h.layer;
     if (c.zero_init == zero_factor::B) {
       CHECK((l.B.array() == 0).all());
-      CHECK((l.grad_A.array() == 0).all());  // grad_A = s G B
+      CHECK((l.grad_A.array() == 0).all());  // grad_A = lora_scale G B
     } else {
       CHECK((l.A.array() == 0).all());
-      CHECK((l.grad_B.array() == 0).all());  // grad_B = s G^T A
+      CHECK((l.grad_B.array() == 0).all());  // grad_B = lora_scale G^T A
     }
     // Half of diag(M) is 0: those coordinates are inactive (free).
     const SystemLD sys = long_double_system(l);
@@ -242,7 +242,7 @@ TEST_CASE("G has the rank it claims, and the gradients are those of G rounded as
     // The margin search may end near G_2, itself of rank <= r: only the bound then.
     if (c.margin == margin_side::none) CHECK(numerical_rank(h.G) == h.g_rank);
     else CHECK(numerical_rank(h.G) <= h.g_rank);
-    // grad_A = s G B and grad_B = s G^T A up to one rounding of each entry.
+    // grad_A = lora_scale G B and grad_B = lora_scale G^T A up to one rounding of each entry.
     const double s = h.bound.lora_scale;
     const Matrix<double> gA = s * h.G * h.layer.B, gB = s * h.G.transpose() * h.layer.A;
     const double u = c.grad_rounding == gradient_rounding::bfloat16  ? 0x1p-8

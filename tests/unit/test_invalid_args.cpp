@@ -118,7 +118,7 @@ TEST_CASE("kappa <= 0 (L, lr, lora_scale) and r = 0 are rejected by name") {
   o = valid_options();
   o.bound.L = std::numeric_limits<double>::infinity();
   expect_rejected(valid_layer(), o, "L", argument_problem::out_of_range);
-  // Each positive and finite, but kappa = L lr s^2 underflows below the
+  // Each positive and finite, but kappa = L lr lora_scale^2 underflows below the
   // smallest normal (1 / kappa would overflow) or overflows.
   o = valid_options();
   o.bound.L = 1e-160;

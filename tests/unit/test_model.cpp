@@ -40,15 +40,15 @@ TEST_CASE("gradient check, double, masked-LM head: every tensor entrywise, h = 1
   gradcheck_double(Head::masked_lm, 0);
 }
 
-TEST_CASE("grad_A = s G B and grad_B = s G^T A with the dense G, double") {
+TEST_CASE("grad_A = lora_scale G B and grad_B = lora_scale G^T A with the dense G, double") {
   check_factor_identities<double>(Head::sequence, 3);
   check_factor_identities<double>(Head::sequence, 1);
   check_factor_identities<double>(Head::masked_lm, 0);
 }
 
 TEST_CASE("one linear layer: LoRA gradients and output against the unmerged formulas") {
-  // Y = W_pt X + s A (B^T X) + b computed without W_eff, with elementwise bound
-  // |Y_lora - Y_ref| <= 2 (n + r + 3) eps ((|W_pt| + s |A| |B|^T) |X| + |b|)  (two summation paths).
+  // Y = W_pt X + scale A (B^T X) + b computed without W_eff, with elementwise bound
+  // |Y_lora - Y_ref| <= 2 (n + r + 3) eps ((|W_pt| + scale |A| |B|^T) |X| + |b|)  (two summation paths).
   const Index m = 7, n = 5, r = 3, N = 9;
   model::Linear<double> l("x", m, n, r, 1.5);
   l.W = gaussian(m, n, 1);
@@ -67,8 +67,8 @@ TEST_CASE("one linear layer: LoRA gradients and output against the unmerged form
       (2.0 * double(n + r + 3) * eps) * ((absW * X.cwiseAbs()).colwise() + l.b.cwiseAbs()).array().matrix();
   CHECK(((Y - Yref).cwiseAbs().array() <= bound.array()).all());
 
-  // Gradients: G = dY X^T; grad_A = s G B, grad_B = s G^T A, dX = W_eff^T dY, with
-  // |diff| <= 2 (N + n + r) eps s ||dY|| ||X|| ||B|| (Frobenius, gamma_k bounds of both paths).
+  // Gradients: G = dY X^T; grad_A = lora_scale G B, grad_B = lora_scale G^T A, dX = W_eff^T dY, with
+  // |diff| <= 2 (N + n + r) eps scale ||dY|| ||X|| ||B|| (Frobenius, gamma_k bounds of both paths).
   l.backward(X, dY, &dX);
   const Matrix<double> G = dY * X.transpose();
   const double k = 2.0 * double(N + std::max(m, n) + r) * eps;
@@ -112,7 +112,7 @@ TEST_CASE("LoRA with A = 0 is exactly the base model; merged weights reproduce t
     CHECK(lora.forward(tiny_batch()) == base.forward(tiny_batch()));
     CHECK(lora.logits() == base.logits());
 
-    // Non-zero A: a plain model holding W_pt + s A B^T (merged_weight(), the forward's own
+    // Non-zero A: a plain model holding W_pt + lora_scale A B^T (merged_weight(), the forward's own
     // merge) gives bit-identical outputs.
     lora = tiny_model<double>(tiny_config(head, 3, Mode::lora), 11);
     auto lin = lora.adapted_linears();
@@ -192,14 +192,14 @@ TEST_CASE("adapted-layer views alias the model and AdamW state; a scalora_step r
   CHECK(model::adapted_layers(m)[0].exp_avg_A.size() == 0);  // without optimizer: absent
 
   // Through a scalora_step on every layer (re-split, rescale, gradients, moments): the merged
-  // weight W_pt + s A B^T is unchanged up to the re-split's rounding.
+  // weight W_pt + lora_scale A B^T is unchanged up to the re-split's rounding.
   const double eps = scalar_traits<double>::epsilon();
   StepOptions<double> options;
   options.bound.L = 1;
   options.bound.lr = 1e-3;
   options.bound.lora_scale = 2.0;
   // Budget (docs/numerics.md, "The re-split invariant"): 2r + 8 eps relative to
-  // |W_pt| + s |A| diag(1 + |alpha beta| + |1 - alpha beta|) |B|^T, plus r + 2 roundings for
+  // |W_pt| + lora_scale |A| diag(1 + |alpha beta| + |1 - alpha beta|) |B|^T, plus r + 2 roundings for
   // each of the two merged weights this test forms in double: (4r + 12) eps.
   for (model::AdaptedLayer<double>& a : layers) {
     const Index r = a.A.cols();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Toy transformer gradients in cpp_bin_float_50 against central finite differences (h = 1e-12):
-// every tensor of every head and mode, the dense G, and the factor identities grad_A = s G B, grad_B = s G^T A.
+// every tensor of every head and mode, the dense G, and the factor identities grad_A = lora_scale G B, grad_B = lora_scale G^T A.
 #include "scalora/reference/mp_types.hpp"
 #include "model_cases.hpp"
 
@@ -59,7 +59,7 @@ TEST_CASE("gradient check, mp50, classification head: every entry of every LoRA 
   entrywise_factors(Head::sequence, 3);
 }
 
-TEST_CASE("grad_A = s G B and grad_B = s G^T A with the dense G, mp50") {
+TEST_CASE("grad_A = lora_scale G B and grad_B = lora_scale G^T A with the dense G, mp50") {
   check_factor_identities<mp50>(Head::sequence, 3);
   check_factor_identities<mp50>(Head::sequence, 1);
   check_factor_identities<mp50>(Head::masked_lm, 0);

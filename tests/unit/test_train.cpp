@@ -219,7 +219,7 @@ TEST_CASE("fine-tuning logs: CSV files, summary, diagnostics; invalid settings t
   const CsvTable layers = read_csv(dir + "/layers.csv");
   CHECK(layers.rows.size() == 4 * 6);  // diagnostics at steps 2, 4, 6, 8 for 6 adapted layers
   for (const auto& r : layers.rows) {
-    CHECK(std::stoi(r[9]) <= 2);  // LoRA: rank(W - W_pt(0)) = rank(s A B^T) <= r
+    CHECK(std::stoi(r[9]) <= 2);  // LoRA: rank(W - W_pt(0)) = rank(lora_scale A B^T) <= r
     CHECK(std::stod(r[8]) >= 0);  // Theorem 1's decrease
   }
   CHECK(fs::exists(dir + "/checkpoints/final.safetensors"));

@@ -5,8 +5,8 @@ dumped as a scalora-verify case file (docs/validating.md).
 
 The layer is built the way PEFT builds one: a frozen base nn.Linear, lora_A =
 nn.Linear(d_in, r) (weight [r, d_in], random), lora_B = nn.Linear(r, d_out) (weight
-[d_out, r], zero), scale s = lora_alpha / r, forward base(x) + s * lora_B(lora_A(x)).
-In the case file's math layout, W = W_pt + s A B^T:
+[d_out, r], zero), scale omega = lora_alpha / r, forward base(x) + omega * lora_B(lora_A(x)).
+In the case file's math layout, W = W_pt + lora_scale A B^T:
 
     A      = lora_B.weight            [m = d_out, r]
     B      = lora_A.weight.T          [n = d_in, r]
@@ -31,6 +31,8 @@ import struct
 import sys
 
 import torch
+
+import scalora_rule
 
 BUGS = ["none", "moments-not-transferred", "moments-swapped", "merge-missing", "merge-wrong-sign", "scalar-only"]
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -120,20 +122,21 @@ def scalora_step(layer, opt, L, lr, compute=torch.float64, bug="none"):
 
 
 def layer_tensors(layer, opt, prefix=""):
-    """The case-file tensors of the layer's current state (math layout)."""
+    """The case-file tensors of the layer's current state (math layout); no
+    moments before the first optimizer.step() (AdamW's state is empty then)."""
     wA, wB = layer.lora_A.weight, layer.lora_B.weight
-    stA, stB = opt.state[wA], opt.state[wB]
-    return {
+    stA, stB = opt.state.get(wA, {}), opt.state.get(wB, {})
+    t = {
         prefix + "A": wB.detach().clone(),
         prefix + "B": wA.detach().T.clone(),
         prefix + "grad_A": wB.grad.detach().clone(),
         prefix + "grad_B": wA.grad.detach().T.clone(),
         prefix + "W_pt": layer.base.weight.detach().clone(),
-        prefix + "exp_avg_A": stB["exp_avg"].clone(),
-        prefix + "exp_avg_sq_A": stB["exp_avg_sq"].clone(),
-        prefix + "exp_avg_B": stA["exp_avg"].T.clone(),
-        prefix + "exp_avg_sq_B": stA["exp_avg_sq"].T.clone(),
     }
+    if "exp_avg" in stA:
+        t.update({prefix + "exp_avg_A": stB["exp_avg"].clone(), prefix + "exp_avg_sq_A": stB["exp_avg_sq"].clone(),
+                  prefix + "exp_avg_B": stA["exp_avg"].T.clone(), prefix + "exp_avg_sq_B": stA["exp_avg_sq"].T.clone()})
+    return t
 
 
 def write_safetensors(path, tensors, metadata):
@@ -167,9 +170,12 @@ def write_npz(path, tensors):
 
 
 def make_case(seed=3, d_in=48, d_out=40, r=4, lora_alpha=8, batch=64, dtype=torch.float32, compute=torch.float64,
-              L=10.0, lr=1e-2, warmup=3, bug="none", with_scalings=True):
+              L=10.0, lr=1e-2, warmup=3, bug="none", with_scalings=True, rule="client"):
     """Trains `warmup` AdamW steps (non-zero moments, lora_B no longer zero), then
-    takes the ScaLoRA step on a fresh gradient. Returns (tensors, metadata, branch)."""
+    takes the ScaLoRA step on a fresh gradient: this file's scalora_step (rule
+    "client", with the planted bug), or scalora_rule.scalora_peft_step (rule
+    "recipe", the one docs/validating.md shows; warmup = 0 is PEFT's step 0:
+    lora_B = 0 and an empty AdamW state). Returns (tensors, metadata, branch)."""
     g = torch.Generator().manual_seed(seed)
     layer = LoraLinear(d_in, d_out, r, lora_alpha)
     with torch.no_grad():  # seeded values; lora_B stays zero as PEFT initialises it
@@ -205,12 +211,17 @@ def make_case(seed=3, d_in=48, d_out=40, r=4, lora_alpha=8, batch=64, dtype=torc
     tensors["L"] = torch.tensor(L, dtype=torch.float64)
     tensors["lr"] = torch.tensor(lr, dtype=torch.float64)
     tensors["lora_scale"] = torch.tensor(layer.scaling, dtype=torch.float64)
-    alpha, beta, branch = scalora_step(layer, opt, L, lr, compute, bug)
+    if rule == "recipe":
+        alpha, beta, branch = scalora_rule.scalora_peft_step(layer.lora_A, layer.lora_B, layer.base, opt, L, lr,
+                                                             layer.scaling)
+        compute = torch.float64
+    else:
+        alpha, beta, branch = scalora_step(layer, opt, L, lr, compute, bug)
     tensors.update(layer_tensors(layer, opt, "out."))
     if with_scalings:
         tensors["out.alpha"], tensors["out.beta"] = alpha, beta
     metadata = {"format": "pt", "scalora.compute_dtype": ST_NAMES[compute], "generator": "scalora_torch_step.py",
-                "bug": bug, "branch_taken": branch}
+                "bug": bug, "branch_taken": branch, "rule": rule}
     return tensors, metadata, branch
 
 

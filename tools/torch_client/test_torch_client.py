@@ -96,6 +96,23 @@ def main():
         bad = [c["id"] for c in doc["cases"][0]["checks"] if c["status"] == "fail"] if doc else err
         expect(rc == 0, "client %s: scalora-verify exit %d, failed %s" % (name, rc, bad))
 
+    # PEFT's step 0: lora_B = 0 (A = 0 here) makes M singular and AdamW's state
+    # is empty. torch.linalg.solve raises there; the recipe (scalora_rule.py)
+    # takes the least-change solution, transfers no moments, and passes.
+    try:
+        client.make_case(warmup=0)
+        expect(False, "step 0: torch.linalg.solve on the singular M did not raise")
+    except RuntimeError as e:
+        expect(True, "step 0: torch.linalg.solve raises on the singular M (%s)" % str(e).splitlines()[0][:60])
+    tensors, meta, branch = client.make_case(warmup=0, rule="recipe")
+    path = os.path.join(a.workdir, "torch_step0_recipe.safetensors")
+    client.write_safetensors(path, tensors, meta)
+    rc, doc, err = verify(a.verify, path)
+    bad = [c["id"] for c in doc["cases"][0]["checks"] if c["status"] != "pass" and c["status"] != "info"] if doc else err
+    expect(rc == 0 and "exp_avg_A" not in tensors and bool((tensors["out.alpha"] == 1).all()),
+           "step 0 with the recipe: %s branch, alpha = 1 (A = 0: not determined), no moments, scalora-verify exit %d %s"
+           % (branch, rc, bad))
+
     print("torch client: %d passed, %d failed" % (len(passes), len(failures)))
     return 1 if failures else 0
 

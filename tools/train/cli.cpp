@@ -136,7 +136,7 @@ Fine-tunes a pre-trained toy encoder on GLUE-style tasks (docs/training.md).
   --train-size N, --dev-size N                                 split sizes of generated tasks [task defaults]
   --method M[,M..]       full lora scalora scalora-i; "lora:32" sets the rank of one entry [scalora]
   --rank R               LoRA rank [4]                          --lora-alpha A  s = A / R [2R]
-  --interval I           ScaLoRA-I interval [10]                --L L           kappa = L lr s^2 [1000]
+  --interval I           ScaLoRA-I interval [10]                --L L           kappa = L lr lora_scale^2 [1000]
   --optimizer adamw|sgd  [adamw]   --weight-decay W [0.01]  --momentum M (sgd) [0.9]
   --lr LR                peak rate [full 1e-3; LoRA family 3e-3 (r <= 4), 3e-3 sqrt(4/r) above; SGD 0.03 / 0.1]
   --warmup N [steps/20]  --clip C [1]  --steps N [1500]  --batch-size B [32]  --seeds S[,S..] [1]
@@ -160,8 +160,8 @@ std::string MethodEntry::label() const {
 }
 
 /// AdamW's defaults are the winners of the pilot sweep of docs/results.md
-/// ({3e-4, 1e-3, 3e-3} per method). With s = lora_alpha / r fixed at 2, AdamW's
-/// update s A B^T grows with r: above r = 4 the LoRA family's rate is
+/// ({3e-4, 1e-3, 3e-3} per method). With lora_scale = lora_alpha / r fixed at 2,
+/// AdamW's update lora_scale A B^T grows with r: above r = 4 the LoRA family's rate is
 /// 3e-3 sqrt(4 / r) (r = 32: 1.06e-3; 3e-3 collapses LoRA r = 32 to a constant prediction).
 double default_lr(Method m, OptimizerKind o, long rank) {
   if (o == OptimizerKind::sgd) return m == Method::full ? 0.03 : 0.1;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The predicted decrease of the loss bound for squared scalings u (spec
 // section 5), host and device, one formula for linalg/ and gpu/:
-//   l(W) - bound(u) = lr (lambda^T u - kappa u^T M u / 2),  kappa = L lr s^2,
+//   l(W) - bound(u) = lr (lambda^T u - kappa u^T M u / 2),  kappa = L lr lora_scale^2,
 // evaluated as t (lambda^T w - (kappa t) w^T M w / 2) with t = max|u|,
 // w = u / t: neither kappa^2 nor u^T M u is formed, so no intermediate
 // overflows where the decrease is finite (fuzz/step_core_fuzz.cpp).

@@ -8,19 +8,19 @@
 
 namespace scalora {
 
-/// L, lr and the LoRA scale s of one layer; kappa = L lr s^2 is the only
-/// combination the scalings depend on (decisions D1, D2).
+/// L, lr and the LoRA scale omega (lora_scale) of one layer; kappa = L lr omega^2
+/// is the only combination the scalings depend on (decisions D1, D2).
 ///   L:          smoothness constant of the loss in W (> 0)
 ///   lr:         learning rate eta entering kappa (D1: the peak learning rate)
-///   lora_scale: s in W = W_pt + s A B^T (PEFT's lora_alpha / r); gradients
-///               from autograd already contain s
+///   lora_scale: omega in W = W_pt + omega A B^T (PEFT's lora_alpha / r);
+///               gradients from autograd already contain it
 template <class T>
 struct BoundParameters {
   T L = T(1);
   T lr = T(1);
   T lora_scale = T(1);
 
-  /// kappa = L lr s^2, the one place it is formed.
+  /// kappa = L lr omega^2, the one place it is formed.
   SCALORA_HD T kappa() const { return kappa_as<T>(); }
   /// kappa in another arithmetic (an exact rational, a ball): U(L) U(lr) U(s) U(s).
   template <class U>

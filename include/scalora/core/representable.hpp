@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Whether a scaling can be applied in the storage type: steps 5-8 multiply
 // factors, gradients and moments by alpha, beta (squared for exp_avg_sq) and
-// add s A diag(1 - alpha o beta) B^T to W_pt. For extreme inputs (tiny kappa,
+// add lora_scale A diag(1 - alpha o beta) B^T to W_pt. For extreme inputs (tiny kappa,
 // magnitudes near the ends of the range) the optimal scalings exist in the
 // accumulation type but a rescaled entry would overflow the storage type; the
 // step is then not applied and says so (StepOutcome::not_representable,

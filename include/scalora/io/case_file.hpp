@@ -6,7 +6,7 @@
 // Names, shapes and the PEFT mapping: docs/validating.md; the file formats:
 // docs/io.md.
 //
-// Math layout, W = W_pt + s A B^T:
+// Math layout, W = W_pt + lora_scale A B^T:
 //   inputs            A [m,r], B [n,r], grad_A [m,r], grad_B [n,r], L [] , lr []
 //   optional inputs   lora_scale [] (s, default 1), W_pt [m,n], G [m,n],
 //                     exp_avg_A, exp_avg_sq_A [m,r], exp_avg_B, exp_avg_sq_B [n,r]
@@ -43,7 +43,7 @@ struct Case {
   Index m = 0, n = 0, r = 0;
   Layer<double> input;   ///< A, B, grad_A, grad_B; W_pt and moments when given
   Matrix<double> G;      ///< m x n, the gradient at W, when given
-  BoundParameters<double> bound;  ///< L, lr, lora_scale (1 when absent): kappa = L lr s^2
+  BoundParameters<double> bound;  ///< L, lr, lora_scale (1 when absent): kappa = L lr lora_scale^2
   Layer<double> output;  ///< out.*: the state after steps 5-8, each part when given
   Vector<double> out_alpha, out_beta;  ///< r entries when given
   bool out_alpha_scalar = false, out_beta_scalar = false;  ///< given as one value

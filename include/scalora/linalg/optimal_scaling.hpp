@@ -68,8 +68,9 @@ Scaling<T> scalar_scaling(const ScalingSystem<T>& sys, const T& kappa, const Sca
 }
 
 /// Theorem 5: the canonical optimal column scaling, if a non-negative solution
-/// of M v = lambda exists (out.column.feasible()); alpha = (v_A / kappa)^{1/2},
-/// beta = (v_B / kappa)^{1/2}. When infeasible, alpha and beta are empty.
+/// of M v = lambda exists (out.column.feasible()); alpha = (v_alpha / kappa)^{1/2},
+/// beta = (v_beta / kappa)^{1/2}, v_alpha and v_beta the first and last r
+/// entries of v. When infeasible, alpha and beta are empty.
 template <class T>
 Scaling<T> column_scaling(const ScalingSystem<T>& sys, const T& kappa, const ScalingTolerances<T>& tol) {
   detail::check_positive("kappa", kappa);
@@ -123,23 +124,23 @@ Scaling<T> optimal_scaling(const ScalingSystem<T>& sys, const T& kappa, const Sc
 }
 
 /// Decrease of the loss upper bound below l(W) predicted for squared scalings u:
-///   l(W) - bound(u) = (kappa lambda^T u - kappa^2 u^T M u / 2) / (L s^2),
-/// with kappa = L lr s^2 and M, lambda from autograd gradients (which carry s).
-/// Equals lambda^T v / (2 L s^2) at the column optimum u = v / kappa.
+///   l(W) - bound(u) = (kappa lambda^T u - kappa^2 u^T M u / 2) / (L lora_scale^2),
+/// with kappa = L lr lora_scale^2 and M, lambda from autograd gradients (which carry lora_scale).
+/// Equals lambda^T v / (2 L lora_scale^2) at the column optimum u = v / kappa.
 template <class T>
 T bound_decrease(const ScalingSystem<T>& sys, const Vector<T>& u, const BoundParameters<T>& bp) {
-  // kappa / (L s^2) = lr; the overflow-free scaled form of core/bound_decrease.hpp.
+  // kappa / (L lora_scale^2) = lr; the overflow-free scaled form of core/bound_decrease.hpp.
   return bp.lr * detail::decrease_per_lr(sys, u, bp.kappa());
 }
 
 /// Optimality gap of u against an optimum u_star of the same system:
-///   bound(u) - bound(u_star) = (kappa^2 / (2 L s^2)) (u - u*)^T M (u - u*)
+///   bound(u) - bound(u_star) = (kappa^2 / (2 L lora_scale^2)) (u - u*)^T M (u - u*)
 /// (spec section 5, (L eta^2 / 2)(u - u*)^T M (u - u*) for s = 1). It is
 /// computable without G and zero exactly on the optimal set.
 template <class T>
 T optimality_gap(const ScalingSystem<T>& sys, const Vector<T>& u, const Vector<T>& u_star,
                  const BoundParameters<T>& bp) {
-  // kappa^2 / (L s^2) = lr kappa; scaled by t = max|du| as in bound_decrease.
+  // kappa^2 / (L lora_scale^2) = lr kappa; scaled by t = max|du| as in bound_decrease.
   const Vector<T> du = u - u_star;
   const T t = du.cwiseAbs().maxCoeff();
   if (!(t > T(0))) return T(0);

@@ -12,11 +12,11 @@
 
 namespace scalora {
 
-/// Step 5, the re-split: W_pt <- W_pt + s A diag(1 - alpha o beta) B^T.
+/// Step 5, the re-split: W_pt <- W_pt + lora_scale A diag(1 - alpha o beta) B^T.
 /// With A~ = A diag(alpha), B~ = B diag(beta) (step 6) the merged weight
-/// W = W_pt + s A B^T is unchanged:  W_pt' + s A~ B~^T = W_pt + s A B^T.
+/// W = W_pt + lora_scale A B^T is unchanged:  W_pt' + lora_scale A~ B~^T = W_pt + lora_scale A B^T.
 /// W_pt: m x n, A: m x r, B: n x r (the factors BEFORE rescaling).
-/// D7: the coefficient s (1 - alpha_k beta_k) is formed in the scalings' type
+/// D7: the coefficient lora_scale (1 - alpha_k beta_k) is formed in the scalings' type
 /// (the accumulation type) before the merge, so 1 - alpha beta does not cancel.
 /// Cost: one pass over W_pt plus an m x r temporary.
 /// Invariant checked in tests/unit/test_theorems_*.cpp (theorem_cases.hpp, "the merge"),

@@ -14,7 +14,7 @@
 
 namespace scalora {
 
-/// One adapted layer, W = W_pt + s A B^T, with the gradients of this step and
+/// One adapted layer, W = W_pt + lora_scale A B^T, with the gradients of this step and
 /// (optionally) its AdamW moments. S is the storage type.
 template <class S>
 struct Layer {
@@ -27,7 +27,7 @@ struct Layer {
 /// Options of scalora_step. T is the accumulation type.
 template <class T>
 struct StepOptions {
-  BoundParameters<T> bound;  ///< L, lr, lora_scale; kappa = L lr s^2
+  BoundParameters<T> bound;  ///< L, lr, lora_scale; kappa = L lr lora_scale^2
   scaling_mode mode = scaling_mode::hybrid;
   std::optional<ScalingTolerances<T>> tolerances;  ///< default: ScalingTolerances<T>::defaults(r, m, n)
   bool check_w_pt = true;  ///< check W_pt for NaN/Inf before writing (one extra read of W_pt)
@@ -96,12 +96,12 @@ bool scalings_representable(const Layer<S>& layer, const Scaling<T>& sc, const T
 
 /// Steps 2-8 for one layer:
 ///   2 build M, lambda (scaling_system)       3-4 solve and decide (optimal_scaling)
-///   5 W_pt += s A diag(1 - alpha o beta) B^T  6 A <- A diag(alpha), B <- B diag(beta)
+///   5 W_pt += lora_scale A diag(1 - alpha o beta) B^T  6 A <- A diag(alpha), B <- B diag(beta)
 ///   7 grad_A <- grad_A diag(beta), grad_B <- grad_B diag(alpha)
 ///   8 AdamW moments as in the lemmas
 /// Every argument is validated before anything is written.
 /// @throws invalid_argument (shapes, NaN/Inf, L, lr, lora_scale <= 0, r = 0).
-/// @post W_pt + s A B^T is unchanged up to rounding (tests/unit/test_theorems_*.cpp,
+/// @post W_pt + lora_scale A B^T is unchanged up to rounding (tests/unit/test_theorems_*.cpp,
 ///       tests/unit/test_judge_step.cpp).
 template <class S, class T = accumulate_t<S>>
 StepResult<T> scalora_step(Layer<S>& layer, const StepOptions<T>& options) {

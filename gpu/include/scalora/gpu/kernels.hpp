@@ -6,7 +6,7 @@
 //   gram_tile / gram_entry   partial S^T S over a tile of 256 rows (step 2)
 //   combine_entry            P, Q = sums of the partials, in tile order
 //   solve_layer              M, lambda, Theorems 5 and 3, the decision (steps 3-4)
-//   prepare_merge            c_k = s (1 - alpha_k beta_k) times B (or A), r x len
+//   prepare_merge            c_k = lora_scale (1 - alpha_k beta_k) times B (or A), r x len
 //   merge_chunk              W_pt += A diag(c) B^T, one read and write of W (step 5)
 //   rescale_row              factors, gradients, moments (steps 6-8)
 #pragma once

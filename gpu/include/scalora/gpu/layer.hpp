@@ -38,7 +38,7 @@ enum class weight_format : unsigned char {
   bf16_master,  ///< W_master is float (the true W_pt), W_bf16 its bfloat16 copy, rewritten by each merge
 };
 
-/// One adapted layer, W = W_pt + s A B^T, all pointers to device memory.
+/// One adapted layer, W = W_pt + lora_scale A B^T, all pointers to device memory.
 /// T (float or double) is the type of A, B, the gradients and the moments.
 template <class T>
 struct Layer {
@@ -49,7 +49,7 @@ struct Layer {
   weight_format w_format = weight_format::none;
   MatrixRef<float> W;                ///< f32: W_pt; bf16_master: the float master of W_pt (m x n)
   MatrixRef<std::uint16_t> W_bf16;   ///< bf16_master: the bfloat16 copy (m x n)
-  double lora_scale = 1.0;           ///< s = lora_alpha / r
+  double lora_scale = 1.0;           ///< lora_scale (omega) = lora_alpha / r
 };
 
 /// How the Gram matrices are accumulated (identical results, different parallel grain).
@@ -60,7 +60,7 @@ enum class gram_strategy : unsigned char {
 };
 
 /// What every layer of a call shares. bound: L and lr (D1); each layer's own
-/// lora_scale replaces bound.lora_scale, so kappa = bound.with_lora_scale(s).kappa() (D2).
+/// lora_scale replaces bound.lora_scale, so kappa = bound.with_lora_scale(lora_scale).kappa() (D2).
 struct StepConfig {
   BoundParameters<double> bound;
   scaling_mode mode = scaling_mode::hybrid;

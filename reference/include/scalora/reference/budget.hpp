@@ -81,7 +81,7 @@ inline double rescaled_entry() { return 1.0; }
 inline double rescaled_second_moment() { return 2.0; }
 
 /// The re-split keeps W: for every entry,
-///   |(W_pt' + s A' B'^T) - (W_pt + s A B^T)|_ij
+///   |(W_pt' + lora_scale A' B'^T) - (W_pt + lora_scale A B^T)|_ij
 ///     <= resplit(r) eps (|W_pt|_ij + s sum_k |A_ik| |B_jk| (1 + |alpha_k beta_k| + |1 - alpha_k beta_k|))
 /// from the merge GEMM (r + 2 roundings), the rescaling (2) and the check's
 /// own sum (r + 2).

@@ -9,7 +9,7 @@
 //                     diagnostics (info) that explain a failure
 //   A', B', gradients, moments
 //                     the lemmas for the APPLIED scaling, entry by entry
-//   W_unchanged       the re-split invariant W_pt' + s A'B'^T = W_pt + s A B^T
+//   W_unchanged       the re-split invariant W_pt' + lora_scale A'B'^T = W_pt + lora_scale A B^T
 #pragma once
 
 #include <algorithm>
@@ -78,17 +78,17 @@ inline Check rescale_check(const std::string& id, const std::string& title, cons
 }
 
 /// The re-split invariant for layers of any size, in double (O(m n r) flops):
-///   D     = (W_pt' - W_pt) + s [A', -A] [B', B]^T
-///   scale = |W_pt| + s |A| diag(1 + |alpha beta| + |1 - alpha beta|) |B|^T
-///   own   = (2r + 6) eps_64 (|W_pt'| + |W_pt| + s [|A'|, |A|] [|B'|, |B|]^T)
+///   D     = (W_pt' - W_pt) + lora_scale [A', -A] [B', B]^T
+///   scale = |W_pt| + lora_scale |A| diag(1 + |alpha beta| + |1 - alpha beta|) |B|^T
+///   own   = (2r + 6) eps_64 (|W_pt'| + |W_pt| + lora_scale [|A'|, |A|] [|B'|, |B|]^T)
 /// `own` bounds the error of evaluating D in double (2r + 1 terms, each product,
-/// difference and the scaling by s rounded once; Higham 3.1). The value is
+/// difference and the scaling by lora_scale rounded once; Higham 3.1). The value is
 /// max_ij max(0, |D_ij| - own_ij) / (eps scale_ij) against budget (2r + 8):
 /// the merge GEMM (r + 2 roundings), the rescaling (2), the check's own sum
 /// (r + 2) (docs/numerics.md). Columns in blocks of 512 (three m x 512 buffers).
 inline Check w_unchanged_check(const Matrix<double>& W0, const Matrix<double>& W1, const Matrix<double>& A,
                                const Matrix<double>& B, const Matrix<double>& A1, const Matrix<double>& B1,
-                               const Vector<double>& alpha, const Vector<double>& beta, double s, double eps,
+                               const Vector<double>& alpha, const Vector<double>& beta, double lora_scale, double eps,
                                const std::string& unit) {
   const Index m = A.rows(), n = B.rows(), r = A.cols();
   Matrix<double> left(m, 2 * r), left_abs(m, 2 * r), right(n, 2 * r), right_abs(n, 2 * r);
@@ -116,9 +116,9 @@ inline Check w_unchanged_check(const Matrix<double>& W0, const Matrix<double>& W
     for (Index j = 0; j < nb; ++j)
       for (Index i = 0; i < m; ++i) {
         const double w0 = W0(i, j0 + j), w1 = W1(i, j0 + j);
-        const double diff = std::abs((w1 - w0) + s * d(i, j));
-        const double slack = own_k * (std::abs(w1) + std::abs(w0) + s * own(i, j));
-        const double sc = std::abs(w0) + s * scale(i, j);
+        const double diff = std::abs((w1 - w0) + lora_scale * d(i, j));
+        const double slack = own_k * (std::abs(w1) + std::abs(w0) + lora_scale * own(i, j));
+        const double sc = std::abs(w0) + lora_scale * scale(i, j);
         const double excess = diff - slack;
         double e = excess <= 0 ? 0.0 : (sc > 0 ? excess / (eps * sc) : INFINITY);
         if (std::isnan(e)) e = INFINITY;
@@ -129,7 +129,7 @@ inline Check w_unchanged_check(const Matrix<double>& W0, const Matrix<double>& W
         }
       }
   }
-  return {"W_unchanged", "W_pt' + s A' B'^T = W_pt + s A B^T", worst <= tolerance ? check_status::pass : check_status::fail,
+  return {"W_unchanged", "W_pt' + lora_scale A' B'^T = W_pt + lora_scale A B^T", worst <= tolerance ? check_status::pass : check_status::fail,
           worst, tolerance, unit, wi >= 0 && worst > 0 ? "worst at (" + std::to_string(wi) + "," + std::to_string(wj) + ")" : ""};
 }
 

@@ -553,7 +553,7 @@ inline ExactColumnDecision exact_column_decision(const ExactSystem& sys, const e
 namespace scalora::reference {
 
 /// lambda^T u - (kappa / 2) u^T M u exactly: the decrease of the loss bound
-/// for squared scalings u divided by lr / s^2 (linalg/optimal_scaling.hpp,
+/// for squared scalings u divided by lr / lora_scale^2 (linalg/optimal_scaling.hpp,
 /// bound_decrease).
 inline exact_rational exact_decrease(const ExactSystem& sys, const RationalVector& u, const exact_rational& kappa) {
   const Index n = 2 * sys.r;

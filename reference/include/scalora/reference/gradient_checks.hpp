@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The checks that read G (m x n), in double: grad_A = s G B and grad_B = s G^T A
+// The checks that read G (m x n), in double: grad_A = lora_scale G B and grad_B = lora_scale G^T A
 // with a derived bound on the evaluation's own rounding and the best uniform
 // factor, and Theorem 1's sum_{i<=k} sigma_i(G)^2 with a certified enclosure.
 // G is read in blocks of columns, never copied or transposed. Methods, bounds
@@ -230,20 +230,20 @@ struct GradientResidual {
   Index worst_row = -1, worst_col = -1;
 };
 
-/// The gradient identity grad = s X Y, and the same after the best uniform factor.
+/// The gradient identity grad = lora_scale X Y, and the same after the best uniform factor.
 struct GradientConsistency {
-  GradientResidual at_s;  ///< grad against s X Y
-  /// c = <grad, s XY> / ||s XY||_F^2 (least squares; a global gradient-clipping
-  /// coefficient shows up here); 0 when s XY = 0 or grad is not finite.
+  GradientResidual at_s;  ///< grad against lora_scale X Y
+  /// xi = <grad, lora_scale XY> / ||lora_scale XY||_F^2 (least squares; a global
+  /// gradient-clipping coefficient shows up here); 0 when XY = 0 or grad is not finite.
   double factor = 0;
-  /// grad against c s X Y, relative to |c| s || |X||Y| ||_F: equivalently grad / c
-  /// against s X Y. value +inf when factor = 0 and grad != 0.
+  /// grad against xi lora_scale X Y, relative to |xi| lora_scale || |X||Y| ||_F:
+  /// equivalently grad / xi against lora_scale X Y. value +inf when factor = 0 and grad != 0.
   GradientResidual after_factor;
   Index inner = 0;  ///< k, the inner dimension
 };
 
-/// Both gradient identities: grad_A (m x r) = s G B (inner dimension n) and
-/// grad_B (n x r) = s G^T A (inner dimension m).
+/// Both gradient identities: grad_A (m x r) = lora_scale G B (inner dimension n) and
+/// grad_B (n x r) = lora_scale G^T A (inner dimension m).
 struct GradientChecks {
   GradientConsistency grad_A, grad_B;
 };
@@ -309,27 +309,27 @@ inline GradientResidual gradient_residual(const ConstMatrixRef& grad, const Cons
 
 }  // namespace gdetail
 
-/// grad (a x r) = s X Y judged from XY = fl(X Y), abs_XY = fl(|X||Y|) with inner
+/// grad (a x r) = lora_scale X Y judged from XY = fl(X Y), abs_XY = fl(|X||Y|) with inner
 /// dimension k (GradientProducts: X = G, Y = B, k = n for grad_A; X = G^T, Y = A,
-/// k = m for grad_B); s is the LoRA scale. Cost O(a r).
+/// k = m for grad_B). Cost O(a r).
 /// @throws invalid_argument on shapes that disagree.
 inline GradientConsistency gradient_consistency(const ConstMatrixRef& grad, const ConstMatrixRef& XY, const ConstMatrixRef& abs_XY,
-                                                double s, Index inner) {
+                                                double lora_scale, Index inner) {
   gdetail::check_shape("XY", XY, grad.rows(), grad.cols(), "the shape of grad");
   gdetail::check_shape("abs_XY", abs_XY, grad.rows(), grad.cols(), "the shape of grad");
   GradientConsistency c;
   c.inner = inner;
-  c.at_s = gdetail::gradient_residual(grad, XY, abs_XY, s, inner);
+  c.at_s = gdetail::gradient_residual(grad, XY, abs_XY, lora_scale, inner);
   double dot = 0, nrm = 0;
   for (Index j = 0; j < grad.cols(); ++j)
     for (Index i = 0; i < grad.rows(); ++i) {
-      const double t = s * XY(i, j);
+      const double t = lora_scale * XY(i, j);
       dot += grad(i, j) * t;
       nrm += t * t;
     }
   c.factor = nrm > 0 && std::isfinite(dot) && std::isfinite(nrm) ? dot / nrm : 0.0;
   if (c.factor != 0) {
-    c.after_factor = gdetail::gradient_residual(grad, XY, abs_XY, c.factor * s, inner);
+    c.after_factor = gdetail::gradient_residual(grad, XY, abs_XY, c.factor * lora_scale, inner);
   } else {
     const bool zero = grad.size() == 0 || grad.cwiseAbs().maxCoeff() == 0;
     c.after_factor.value = c.after_factor.entrywise = zero ? 0.0 : INFINITY;
@@ -550,17 +550,17 @@ inline GradientProducts gradient_products(const ConstMatrixRef& G, const ConstMa
   return p;
 }
 
-/// grad_A = s G B and grad_B = s G^T A from one pass over G (gradient_products,
+/// grad_A = lora_scale G B and grad_B = lora_scale G^T A from one pass over G (gradient_products,
 /// then gradient_consistency for each).
 /// @throws invalid_argument on shapes that disagree.
 inline GradientChecks check_gradients(const ConstMatrixRef& G, const ConstMatrixRef& A, const ConstMatrixRef& B,
-                                      const ConstMatrixRef& grad_A, const ConstMatrixRef& grad_B, double s,
+                                      const ConstMatrixRef& grad_A, const ConstMatrixRef& grad_B, double lora_scale,
                                       const GChecksOptions& o = {}) {
   gdetail::check_shape("grad_A", grad_A, A.rows(), A.cols(), "the shape of A");
   gdetail::check_shape("grad_B", grad_B, B.rows(), B.cols(), "the shape of B");
   const GradientProducts p = gradient_products(G, A, B, o);
-  return {gradient_consistency(grad_A, p.GB, p.abs_GB, s, G.cols()),
-          gradient_consistency(grad_B, p.GtA, p.abs_GtA, s, G.rows())};
+  return {gradient_consistency(grad_A, p.GB, p.abs_GB, lora_scale, G.cols()),
+          gradient_consistency(grad_B, p.GtA, p.abs_GtA, lora_scale, G.rows())};
 }
 
 /// sum_{i<=k} sigma_i(G)^2 (Theorem 1's optimum is this / (2L)) with a certified
@@ -592,7 +592,7 @@ inline LeadingEnergy leading_energy_bounds(const ConstMatrixRef& G, Index k, con
 /// (exact with m <= n), two (exact with m > n).
 /// @throws invalid_argument on shapes that disagree, a non-finite G, k < 0.
 inline GChecks g_checks(const ConstMatrixRef& G, const ConstMatrixRef& A, const ConstMatrixRef& B, const ConstMatrixRef& grad_A,
-                        const ConstMatrixRef& grad_B, double s, Index k, const GChecksOptions& o = {}) {
+                        const ConstMatrixRef& grad_B, double lora_scale, Index k, const GChecksOptions& o = {}) {
   if (k < 0) throw invalid_argument("k", argument_problem::out_of_range, "must be >= 0, got " + std::to_string(k));
   gdetail::check_shape("A", A, G.rows(), A.cols(), "m x r, m = rows of G");
   gdetail::check_shape("B", B, G.cols(), A.cols(), "n x r, n = columns of G, r = columns of A");
@@ -601,8 +601,8 @@ inline GChecks g_checks(const ConstMatrixRef& G, const ConstMatrixRef& A, const 
   GChecks out;
   GradientProducts p;
   out.reads = gdetail::g_passes(G, &A, &B, k, o, &p, &out.theorem1);
-  out.gradients = {gradient_consistency(grad_A, p.GB, p.abs_GB, s, G.cols()),
-                   gradient_consistency(grad_B, p.GtA, p.abs_GtA, s, G.rows())};
+  out.gradients = {gradient_consistency(grad_A, p.GB, p.abs_GB, lora_scale, G.cols()),
+                   gradient_consistency(grad_B, p.GtA, p.abs_GtA, lora_scale, G.rows())};
   return out;
 }
 

@@ -104,7 +104,7 @@ struct ScalingJudgement {
   /// Index in targets of the optimum that decided (the one passed within, else
   /// the first judgeable one); -1 when none is judgeable.
   int decisive = -1;
-  /// (lr / s^2): delta times this is the decrease of the loss bound.
+  /// (lr / lora_scale^2): delta times this is the decrease of the loss bound.
   double loss_scale = 1;
   /// Which path decided each comparison: (what, path).
   std::vector<std::pair<std::string, decided_by>> decisions;
@@ -128,7 +128,7 @@ struct RoundingModel {
   double eta_M = 0;            ///< relative to sqrt(Mh_ii Mh_jj)
   double gamma_lambda_A = 0;   ///< lambda_i, i < r: ||grad_B_i||^2, length n
   double gamma_lambda_B = 0;   ///< lambda_i, i >= r: ||grad_A_i||^2, length m
-  double gamma_kappa = 0;      ///< kappa = L lr s^2: three products
+  double gamma_kappa = 0;      ///< kappa = L lr lora_scale^2: three products
   double gamma_solve = 0;      ///< Cholesky and two triangular solves of size 2r (Higham Thm 10.4)
   /// Rank decisions: a solver that drops pivots of the equilibrated M below
   /// the a-priori error of forming it, (n2 (m + n + 2) + 2 n2^2) eps (the

@@ -5,7 +5,7 @@
 // the best non-negative column scaling), each known by a rigorous enclosure
 // and, where the enclosure cannot decide a comparison, exactly.
 //
-// All values are in the unit of the bound decrease divided by lr / s^2,
+// All values are in the unit of the bound decrease divided by lr / lora_scale^2,
 //   delta(u) = lambda^T u - (kappa / 2) u^T M u,   u = [alpha o alpha; beta o beta],
 // (linalg/optimal_scaling.hpp, bound_decrease; docs/theory.md (*)).
 // Paths (docs/numerics.md, "The reference's engine"): certified.hpp first

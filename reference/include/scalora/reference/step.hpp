@@ -41,7 +41,7 @@ struct ReferenceScaling {
   R column_bound_decrease = std::numeric_limits<R>::quiet_NaN();  ///< NaN when infeasible
 };
 
-/// kappa = L lr s^2 as an exact rational.
+/// kappa = L lr lora_scale^2 as an exact rational.
 template <class T>
 exact_rational exact_kappa(const BoundParameters<T>& bp) {
   return BoundParameters<exact_rational>{to_rational(bp.L), to_rational(bp.lr), to_rational(bp.lora_scale)}.kappa();
@@ -79,7 +79,7 @@ void set_squares(ReferenceScaling<R>& out, const Vector<R>& u) {
 
 /// Theorems 3 and 5 with exact decisions, from A (m x r), B (n x r),
 /// grad_A, grad_B in any binary floating-point type, and the bound
-/// parameters (kappa = L lr s^2 taken exactly).
+/// parameters (kappa = L lr lora_scale^2 taken exactly).
 /// Cost for m = n = 4096, r = 8: docs/performance.md.
 template <class R = mp50, class DA, class DB, class DGA, class DGB, class T>
 ReferenceScaling<R> optimal_scaling(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DB>& B,

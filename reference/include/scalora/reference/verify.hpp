@@ -6,8 +6,8 @@
 //                         inconclusive; judgement.hpp), with the branch and the
 //                         squared scalings as diagnostics
 //   factors, moments      the lemmas for the scaling the implementation APPLIED
-//   W                     the re-split invariant W_pt' + s A'B'^T = W_pt + s A B^T
-//   gradients             grad_A = s G B, grad_B = s G^T A when G is given
+//   W                     the re-split invariant W_pt' + lora_scale A'B'^T = W_pt + lora_scale A B^T
+//   gradients             grad_A = lora_scale G B, grad_B = lora_scale G^T A when G is given
 //   Theorem 1             the SVD bound, as context (info)
 // (the last two from gradient_checks.hpp's passes over G).
 // Precision follows the data: each tensor is judged in the precision its
@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -122,14 +123,14 @@ inline RecoveredScaling recover_scaling(const io::Case& c, const std::map<std::s
   return rs;
 }
 
-/// grad = s X Y against the stored gradient, normwise (gradient_checks.hpp):
-///   value = ||grad - s X Y||_F / (s || |X| |Y| ||_F) / eps,   budget (k + 2)(1 + eps_64 / eps),
+/// grad = lora_scale X Y against the stored gradient, normwise (gradient_checks.hpp):
+///   value = ||grad - lora_scale X Y||_F / (lora_scale || |X| |Y| ||_F) / eps,   budget (k + 2)(1 + eps_64 / eps),
 /// k = the inner dimension: one dot product of length k per entry (gamma_k,
 /// Higham 3.1) for the implementation and again for this evaluation in double.
 /// The batch sum that formed G and the gradients is not in the case: where it
 /// cancels heavily the implementation's error can exceed this (override with --tol).
-/// When the gradients agree with c s X Y for one factor c != 1 within the
-/// budget but not with s X Y, the detail says so: a global gradient-clipping
+/// When the gradients agree with xi lora_scale X Y for one factor xi != 1 within
+/// the budget but not with lora_scale X Y, the detail says so: a global gradient-clipping
 /// coefficient applied to the gradients and not to G is the usual cause
 /// (docs/validating.md, "G traps").
 inline Check gradient_check(const std::string& id, const std::string& name, const GradientConsistency& g, double eps,
@@ -137,10 +138,10 @@ inline Check gradient_check(const std::string& id, const std::string& name, cons
   const double value = std::isnan(g.at_s.value) ? INFINITY : g.at_s.value / eps;
   const double k = double(g.inner);
   const double budget = (k + 2) * (1 + std::numeric_limits<double>::epsilon() / eps);
-  std::string detail = "normwise, relative to s || |X| |Y| ||_F; inner dimension " + std::to_string(g.inner);
+  std::string detail = "normwise, relative to lora_scale || |X| |Y| ||_F; inner dimension " + std::to_string(g.inner);
   const double after = g.after_factor.value / eps;
   if (value > budget && after <= budget)
-    detail += "; the gradients equal " + std::to_string(g.factor) + " s G B within the budget (" +
+    detail += "; the gradients equal " + std::to_string(g.factor) + " lora_scale G B within the budget (" +
               std::to_string(after) + " eps): G and the gradients differ by one uniform factor, "
               "usually a global gradient-clipping coefficient (dump G after clipping, or the unclipped gradients)";
   return {id, name, value <= budget ? check_status::pass : check_status::fail, value, budget, unit, detail};
@@ -160,6 +161,42 @@ class Stopwatch {
 };
 
 inline std::vector<double> to_std(const Vector<double>& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+
+/// Notes for applied scalings the bound does not determine: alpha_j where
+/// X_j = A_j grad_B_j^T = 0 (A's or grad_B's column j is zero), beta_j where
+/// Y_j = grad_A_j B_j^T = 0. Any value is optimal there, so the verdict accepts
+/// it; a value other than the canonical 1 (decisions D5) still rescales the
+/// other factor's AdamW moments (0 wipes that column's), which the note says.
+inline void undetermined_scaling_notes(const io::Case& c, const RecoveredScaling& rs, bool alpha,
+                                       std::vector<std::string>& notes) {
+  const Matrix<double>& F = alpha ? c.input.A : c.input.B;
+  const Matrix<double>& g = alpha ? c.input.grad_B : c.input.grad_A;
+  const char* name = alpha ? "alpha" : "beta";
+  const char* own = alpha ? "A" : "B";
+  const char* other = alpha ? "B" : "A";
+  for (Index j = 0; j < c.r; ++j) {
+    const bool zero_factor = (F.col(j).array() == 0).all(), zero_grad = (g.col(j).array() == 0).all();
+    if (!zero_factor && !zero_grad) continue;
+    if (zero_factor && rs.source.rfind("out.", 0) != 0) continue;  // not recoverable: 1 was used
+    const double s = rs.s(j);
+    if (std::abs(std::abs(s) - 1) <= 4 * rs.delta + 0x1p-50) continue;
+    char value[32];
+    std::snprintf(value, sizeof value, "%.6g", s);
+    const std::string col = std::to_string(j);
+    std::string note = std::string(name) + "_" + col + " = " + value + " on column " + col + ", where " +
+                       (alpha ? "X_" : "Y_") + col + " = 0 (" + (zero_factor ? own : alpha ? "grad_B" : "grad_A") +
+                       "'s column " + col + " is zero): the bound does not determine it, so any value passes; the " +
+                       "canonical choice is 1 (docs/decisions.md D5). ";
+    if (s == 0)
+      note += "This value wipes column " + col + " of " + other + "'s AdamW moments (exp_avg_" + other +
+              ", exp_avg_sq_" + other + " scaled by 0)";
+    else
+      note += "It rescales column " + col + " of " + other + "'s AdamW moments by " + value + " (exp_avg_sq_" +
+              other + " by its square)";
+    if (!zero_factor) note += std::string(" and ") + own + "'s column " + col;
+    notes.push_back(note);
+  }
+}
 
 }  // namespace detail
 
@@ -218,6 +255,8 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
       detail::recover_scaling(c, v.value_dtypes, "B", c.input.B, c.output.B, c.out_beta);
   v.alpha_source = ra.source;
   v.beta_source = rb.source;
+  if (c.output.A.size() != 0 || c.out_alpha.size() == r) detail::undetermined_scaling_notes(c, ra, true, v.notes);
+  if (c.output.B.size() != 0 || c.out_beta.size() == r) detail::undetermined_scaling_notes(c, rb, false, v.notes);
   if (ra.from_case + rb.from_case > 0) {
     v.alpha = detail::to_std(ra.s);
     v.beta = detail::to_std(rb.s);
@@ -287,9 +326,9 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
     };
     const io::dtype ta = eps_g("grad_A"), tb = eps_g("grad_B");
     const GChecks g = g_checks(c.G, c.input.A, c.input.B, c.input.grad_A, c.input.grad_B, s, 2 * r);
-    Check ga = detail::gradient_check("grad_A_vs_G", "grad_A = s G B", g.gradients.grad_A, dtype_epsilon(ta),
+    Check ga = detail::gradient_check("grad_A_vs_G", "grad_A = lora_scale G B", g.gradients.grad_A, dtype_epsilon(ta),
                                       detail::eps_unit(ta));
-    Check gb = detail::gradient_check("grad_B_vs_G", "grad_B = s G^T A", g.gradients.grad_B, dtype_epsilon(tb),
+    Check gb = detail::gradient_check("grad_B_vs_G", "grad_B = lora_scale G^T A", g.gradients.grad_B, dtype_epsilon(tb),
                                       detail::eps_unit(tb));
     v.checks.push_back(ga);
     v.checks.push_back(gb);

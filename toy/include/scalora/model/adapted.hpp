@@ -11,16 +11,16 @@
 
 namespace scalora::model {
 
-/// One adapted layer, W = W_pt + s A B^T, as views into the model (and optimizer).
+/// One adapted layer, W = W_pt + lora_scale A B^T, as views into the model (and optimizer).
 /// Every view is writable in place between backward() and the optimizer step
 /// (docs/theory.md §9, steps 5-8). Absent views are (nullptr, 0, 0).
 template <class T>
 struct AdaptedLayer {
   std::string name;  ///< e.g. "layer1.attn.q", "layer0.mlp.down"
-  T scale;           ///< s = lora_alpha / r
+  T scale;           ///< lora_scale (omega) = lora_alpha / r
   MatrixView<T> W_pt;            ///< m x n, frozen (re-split target)
   MatrixView<T> A, B;            ///< m x r, n x r
-  MatrixView<T> grad_A, grad_B;  ///< m x r, n x r: s G B, s G^T A of the last backward
+  MatrixView<T> grad_A, grad_B;  ///< m x r, n x r: lora_scale G B, lora_scale G^T A of the last backward
   MatrixView<T> exp_avg_A, exp_avg_sq_A, exp_avg_B, exp_avg_sq_B;  ///< AdamW moments; absent without AdamW
   MatrixView<T> G;  ///< m x n dense dl/dW of the last backward with set_dense_gradients(true); else absent
 };

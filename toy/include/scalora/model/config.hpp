@@ -49,7 +49,7 @@ struct Config {
   double init_std = 0.02;   ///< N(0, init_std^2) for embeddings and dense weights; biases 0, LN gain 1
   Mode mode = Mode::lora;
   Index lora_rank = 8;          ///< r (Mode::lora)
-  double lora_alpha = 8;        ///< s = lora_alpha / r
+  double lora_alpha = 8;        ///< lora_scale (omega) = lora_alpha / r
   unsigned lora_targets = target_all;  ///< subset of {q, k, v, o, mlp_up, mlp_down}
 
   Index d_head() const { return d_model / n_heads; }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Linear layer y = W x + b with optional LoRA, W = W_pt + s A B^T, and its explicit backward.
+// Linear layer y = W x + b with optional LoRA, W = W_pt + lora_scale A B^T, and its explicit backward.
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@ namespace scalora::model {
 
 /// Linear layer on d x N activation blocks (one column per token):
 ///   Y = W_eff X + b,   W_eff = W                (plain)
-///                      W_eff = W_pt + s A B^T   (adapted; W holds W_pt)
+///                      W_eff = W_pt + lora_scale A B^T   (adapted; W holds W_pt)
 /// Shapes: W m x n (m out, n in), b m, A m x r, B n x r, X n x N, Y m x N.
 /// W_eff is re-formed on every forward from the current W_pt, A, B, so the
 /// trainer may change them in place between steps; nothing derived from them
@@ -24,14 +24,14 @@ class Linear {
   Vector<T> b;   ///< m
   Matrix<T> A;   ///< m x r (output side, PEFT's lora_B); empty when not adapted
   Matrix<T> B;   ///< n x r (input side, PEFT's lora_A)
-  T scale = T(0);                 ///< s = lora_alpha / r
+  T scale = T(0);                 ///< lora_scale (omega) = lora_alpha / r
   bool weight_trainable = true;   ///< grad_W is computed (Mode::full, the head)
   bool dense_grad = false;        ///< opt-in: grad_W = G = dl/dW_eff also when W is frozen
 
   Matrix<T> grad_W;  ///< m x n when weight_trainable || dense_grad
   Vector<T> grad_b;  ///< m
-  Matrix<T> grad_A;  ///< m x r: s G B
-  Matrix<T> grad_B;  ///< n x r: s G^T A
+  Matrix<T> grad_A;  ///< m x r: lora_scale G B
+  Matrix<T> grad_B;  ///< n x r: lora_scale G^T A
 
   Linear() = default;
   /// Plain layer (r = 0) or adapted layer (r >= 1, A = 0).
@@ -52,7 +52,7 @@ class Linear {
   Index in_features() const { return W.cols(); }
   Index rank() const { return A.cols(); }
 
-  /// W_pt + s A B^T (adapted) or W (plain), as the forward uses it.
+  /// W_pt + lora_scale A B^T (adapted) or W (plain), as the forward uses it.
   Matrix<T> merged_weight() const {
     Matrix<T> out;
     merge_into(out);
@@ -69,7 +69,7 @@ class Linear {
 
   /// Gradients of the last forward with input X and output gradient dY (m x N):
   ///   grad_b = dY 1,  grad_W = G = dY X^T (when computed),
-  ///   grad_A = s dY (B^T X)^T,  grad_B = s X (A^T dY)^T   -- O((m + n) r N), G never formed,
+  ///   grad_A = scale dY (B^T X)^T,  grad_B = scale X (A^T dY)^T   -- O((m + n) r N), G never formed,
   ///   dX = W_eff^T dY, written (accumulate = false) or added (accumulate = true); dX may be null.
   void backward(const Matrix<T>& X, const Matrix<T>& dY, Matrix<T>* dX, bool accumulate = false) {
     grad_b.noalias() = dY.rowwise().sum();

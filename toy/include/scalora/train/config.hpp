@@ -72,7 +72,7 @@ struct ModelShape {
 /// Optimizer and schedule of one stage (linear decay after a linear warm-up).
 struct OptimSettings {
   OptimizerKind kind = OptimizerKind::adamw;
-  double lr = 1e-3;           ///< peak learning rate (also the eta of kappa = L eta s^2, decision D1)
+  double lr = 1e-3;           ///< peak learning rate (also the eta of kappa = L eta lora_scale^2, decision D1)
   double weight_decay = 0.01;
   double momentum = 0.9;      ///< SGD only
   long warmup_steps = 0;
@@ -101,9 +101,9 @@ struct FinetuneSettings {
   TaskSpec task;
   Method method = Method::scalora;
   Index rank = 4;
-  double lora_alpha = 0;   ///< s = lora_alpha / r; 0 means 2 r (s = 2)
+  double lora_alpha = 0;   ///< lora_scale = lora_alpha / r; 0 means 2 r (lora_scale = 2)
   long interval = 10;      ///< ScaLoRA-I: I (Method::scalora uses 1)
-  double L = 1000;         ///< smoothness constant of kappa = L eta s^2 (a hyperparameter, D1)
+  double L = 1000;         ///< smoothness constant of kappa = L eta lora_scale^2 (a hyperparameter, D1)
   OptimSettings optim;
   long steps = 1500;
   Index batch_size = 32;
