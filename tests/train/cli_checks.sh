@@ -42,7 +42,7 @@ case "$case_name" in
       --inject-fault layer0.attn.v@12 --out a >out.txt 2>err.txt; rc=$?
     [[ $rc -eq 1 ]] || { cat err.txt; fail "exit $rc, expected 1"; }
     grep -q "layer0.attn.v, step 12" err.txt || { cat err.txt; fail "report does not name layer and step"; }
-    grep -q "FAIL layer0.attn.v: A' = A diag(alpha)" a/shadow_failure.txt || fail "no failing check in the report"
+    grep -q "FAIL layer0.attn.v: out.A A' = A diag(alpha)" a/shadow_failure.txt || fail "no failing check in the report"
     [[ $(tail -n 1 a/steps.csv | cut -d, -f1) == 11 ]] || fail "the run did not stop at step 12" ;;
   resume_scalora|resume_lora)
     method=${case_name#resume_}
