@@ -209,6 +209,23 @@ TEST_CASE("column solve: the non-negativity tolerance is 16 n2 eps times the con
   CHECK(s.info.margin == doctest::Approx(-3.5 * tol).epsilon(1e-12));
 }
 
+TEST_CASE("column solve: the non-negativity tolerance grows with the squared pivot ratio (numerics.md)") {
+  // M = [[1, c], [c, 1]], c = 3/4 (unit diagonal: equilibration is the identity).
+  // Pivoted Cholesky: L11 = 1, L22^2 = 1 - c^2 = 7/16, condition = (L11 / L22)^2 = 16/7;
+  // n2 = 2: tolerance 32 eps * 16/7 = 73.1 eps (with the unsquared ratio 4/sqrt(7): 48.4 eps).
+  // v = (1, -60 eps): lambda = M v = (1 - 45 eps, 3/4 - 60 eps), both exact doubles.
+  const double eps = 0x1p-52;
+  Matrix<double> M(2, 2);
+  M << 1, 0.75, 0.75, 1;
+  Vector<double> lambda(2);
+  lambda << 1 - 45 * eps, 0.75 - 60 * eps;
+  const Solved s = solve(M, lambda, 1.0);
+  CHECK(s.info.condition == doctest::Approx(16.0 / 7.0).epsilon(1e-14));
+  CHECK(s.info.margin == doctest::Approx(-60 * eps).epsilon(0.05));  // rounding: a few eps of 60 eps
+  CHECK(s.info.method == column_method::unique);
+  CHECK(s.info.clamped);
+}
+
 TEST_CASE("column solve: the rank tolerance is (n2 (m + n + 2) + 2 n2^2) eps (numerics.md)") {
   // n2 = 2, m = n = 0: 12 eps. M = [[1, c], [c, 1]] has the second pivot 1 - c^2,
   // exactly 48 eps for c = 1 - 24 eps and 6 eps for c = 1 - 3 eps.
