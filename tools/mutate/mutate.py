@@ -18,13 +18,13 @@ reports which suite killed each mutant -- proofs (proofs_checks/), unit
   mutate.py run [--subset all|fast] [--only ID,...] [--work DIR] [--jobs N]
                 [--mode matrix|first] [--mutant-timeout S] [--report PREFIX]
 
---mode first (the default) stops at the first failing test: the full run
-tries the suites in the order proofs, unit, property (the catalogue's hints
-first within a suite, then the cheapest rebuild), so a mutant is credited to
-the proofs whenever a proof program kills it; the fast subset tries the hinted
-target first. --mode matrix runs every suite on every mutant, each stopping at
-its first failing test (the complete kill matrix; several times slower). A
-survivor costs the same in both modes: every affected target is built and run.
+--mode first (the default) stops at the first failing test, trying the
+catalogue's hinted targets first, then the cheapest rebuild (the longest
+build of the target's affected objects in .ninja_log): the report names the
+suite of that first killer. --mode matrix runs every suite on every mutant,
+each stopping at its first failing test (the complete kill matrix, e.g. which
+mutants the proof programs alone kill; several times slower). A survivor
+costs the same in both modes: every affected target is built and run.
 A test that exceeds its time limit (5 x its baseline + 30 s, at least 60 s)
 kills the mutant ("timeout"). The report (JSON and Markdown) is rewritten
 after every mutant, so an interrupted run keeps what it measured.
@@ -252,8 +252,9 @@ class Build:
         if logf.is_file():
             for line in logf.read_text().splitlines()[1:]:
                 parts = line.split("\t")
-                if len(parts) >= 4:
-                    self.durations[parts[3]] = (int(parts[1]) - int(parts[0])) / 1000.0
+                if len(parts) >= 4:  # the longest build seen: a ccache hit says nothing of the cost
+                    d = (int(parts[1]) - int(parts[0])) / 1000.0
+                    self.durations[parts[3]] = max(d, self.durations.get(parts[3], 0.0))
 
     def depends_on(self, target, path):
         real = os.path.realpath(path)
@@ -361,7 +362,8 @@ def cmd_run(args, cat):
         unknown = set(ids) - {m["id"] for m in cat["mutant"]}
         if unknown:
             raise SystemExit(f"mutate: unknown mutant ids {sorted(unknown)}")
-        mutants = [m for m in cat["mutant"] if m["id"] in ids]
+        by_id = {m["id"]: m for m in cat["mutant"]}
+        mutants = [by_id[i] for i in ids]  # in the order given
     if args.subset == "fast" and len(mutants) > 10:
         raise SystemExit("mutate: the fast subset has more than 10 mutants")
     mode = args.mode or "first"
@@ -410,8 +412,7 @@ def cmd_run(args, cat):
     results = []
     problem_of = dict(problems)
     for i, m in enumerate(mutants, 1):
-        res = run_mutant(m, b, pool, units, suites, mode, args.mutant_timeout, work, problem_of.get(m["id"]),
-                         suite_order=args.subset != "fast")
+        res = run_mutant(m, b, pool, units, suites, mode, args.mutant_timeout, work, problem_of.get(m["id"]))
         results.append(res)
         log(f"[{i:2d}/{len(mutants)}] {m['id']:<44} {res['status']:<22} {summary_of(res)}  ({fmt_secs(res['seconds'])})")
         report = write_report(args, work, mode, jobs, pool, baseline_secs, t0, results, cat, i < len(mutants))
@@ -433,7 +434,7 @@ def write_report(args, work, mode, jobs, pool, baseline_secs, t0, results, cat, 
     return report
 
 
-def run_mutant(m, b, pool, units, suites, mode, limit, work, problem, suite_order=True):
+def run_mutant(m, b, pool, units, suites, mode, limit, work, problem):
     res = {"id": m["id"], "file": m["file"], "kind": m["kind"], "what": m["what"],
            "suites": {s: "n/a" for s in SUITES}, "killed_by": {}, "seconds": 0.0}
     start = time.monotonic()
@@ -447,10 +448,7 @@ def run_mutant(m, b, pool, units, suites, mode, limit, work, problem, suite_orde
     logp.write_text(f"mutant {m['id']}: {m['file']}\n--- find\n{m['find']}\n+++ replace\n{m['replace']}\n\n")
     affected = [t for t in pool if b.depends_on(t, path)]
     hint = m.get("hint", [])
-    def key(t):
-        first = (SUITES.index(suite_of(t, suites)),) if suite_order else ()
-        return first + (t not in hint, hint.index(t) if t in hint else 0, b.cost(t, path))
-    order = sorted(affected, key=key)
+    order = sorted(affected, key=lambda t: (t not in hint, hint.index(t) if t in hint else 0, b.cost(t, path)))
     queues = {s: [t for t in order if suite_of(t, suites) == s] for s in SUITES}
     for s in SUITES:
         if queues[s]:
@@ -569,7 +567,7 @@ def main():
     ap.add_argument("--source", default=str(HERE.parent.parent), help="the tree to mutate a copy of")
     ap.add_argument("--work", default=None, help="copy and build folder (default SOURCE/build-mutation/SUBSET)")
     ap.add_argument("--subset", choices=["all", "fast"], default="all")
-    ap.add_argument("--only", default="", help="comma-separated mutant ids")
+    ap.add_argument("--only", default="", help="comma-separated mutant ids (run in that order)")
     ap.add_argument("--mode", choices=["matrix", "first"], default=None)
     ap.add_argument("--jobs", type=int, default=0)
     ap.add_argument("--mutant-timeout", type=float, default=1800.0, help="seconds per mutant (builds and tests)")
