@@ -5,7 +5,7 @@
 #   --plots       also gnuplot-nox (scalora-train's plots; tools/run.sh main)
 set -euo pipefail
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ninja-build   # ninja: the mutation harness (tools/mutate)
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev libflint-dev libflint-arb-dev
   doctest-dev librapidcheck-dev nlohmann-json3-dev libbenchmark-dev
   zlib1g-dev

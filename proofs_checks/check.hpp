@@ -4,12 +4,15 @@
 // "N passed, M failed" and returns the exit status (1 on any failure).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <string>
 
-#include "scalora/reference.hpp"
+#include "scalora/reference/mp_types.hpp"
+#include "scalora/scalora.hpp"
 
 namespace scalora::proofs {
 
@@ -64,6 +67,26 @@ int run(const char* statement, Body body) {
 /// A random matrix in mp50 whose entries are doubles (exact inputs).
 inline Mat random_mat(Index rows, Index cols, std::uint64_t seed, double scale = 1.0) {
   return (scale * gaussian_matrix(rows, cols, seed)).cast<mp50>();
+}
+
+/// A random matrix of dyadic numbers: Gaussian entries times 2^log2_scale,
+/// rounded to multiples of 2^(log2_scale - bits). Products and sums of a few
+/// dozen of them are exact in double (gradients G B stored in double are
+/// exactly those of G) and in mp50 (M, lambda formed exactly), so the library
+/// in mp50 and the reference (exact, from the doubles) see the same layer.
+inline Mat dyadic_mat(Index rows, Index cols, std::uint64_t seed, int log2_scale = 0, int bits = 10) {
+  const Matrix<double> g = gaussian_matrix(rows, cols, seed);
+  Mat out(rows, cols);
+  for (Index j = 0; j < cols; ++j)
+    for (Index i = 0; i < rows; ++i)
+      out(i, j) = mp50(std::ldexp(std::nearbyint(std::ldexp(g(i, j), bits)), log2_scale - bits));
+  return out;
+}
+
+/// Relative difference |a - b| / max(|a|, |b|, floor).
+inline double reldiff(const mp50& a, const mp50& b, const mp50& floor = mp50(1e-300)) {
+  using std::abs;
+  return double(abs(a - b) / std::max({mp50(abs(a)), mp50(abs(b)), floor}));
 }
 
 inline double rel(const mp50& a, const mp50& scale) { return double(a / scale); }

@@ -60,9 +60,11 @@ void check_layer(Report& rep, const std::string& name, const Mat& G, Index r, do
   rep.section(name);
   const mp50 L = L_d, eta = eta_d;
   const SvdOptimum<mp50> opt = svd_optimum(G, r, L, eta);
+  // An SVD of the check's own: the value's tail and the other splits below.
+  Eigen::JacobiSVD<Mat> svd(G, Eigen::ComputeThinU | Eigen::ComputeThinV);
   const Index k = std::min(G.rows(), G.cols());
-  mp50 tail = 0;
-  for (Index i = 2 * r; i < k; ++i) tail += opt.sigma(i) * opt.sigma(i);
+  mp50 tail = 0, head = 0;
+  for (Index i = 0; i < k; ++i) (i < 2 * r ? head : tail) += svd.singularValues()(i) * svd.singularValues()(i);
   const mp50 scale = G.squaredNorm() / (2 * L);  // (*) at A = B = 0
   const double tol = 1e-40;
   auto agree = [&](const std::string& what, const mp50& a, const mp50& b) {
@@ -70,10 +72,10 @@ void check_layer(Report& rep, const std::string& name, const Mat& G, Index r, do
     rep.check(what, tol - err, "relative error " + Report::num(err) + " (tolerance 1e-40 of (*)(0))");
   };
   agree("value = sum_{i>2r} sigma_i^2 / (2L)", opt.value, tail / (2 * L));
+  agree("bound decrease = sum_{i<=2r} sigma_i^2 / (2L)", opt.bound_decrease, head / (2 * L));
   agree("the SVD adapter attains it", objective(G, opt.A, opt.B, L, eta), opt.value);
 
   // Other splits I, J and rotations P, Q attain the same value.
-  Eigen::JacobiSVD<Mat> svd(G, Eigen::ComputeThinU | Eigen::ComputeThinV);
   const mp50 c = 1 / sqrt(L * eta);
   if (opt.rank >= 2 * r) {
     Mat A2(G.rows(), r), B2(G.cols(), r);

@@ -4,10 +4,13 @@
 // C_A >= 0, C_B >= 0, C > 0) is the global minimum of (*) over (a, b) >= 0.
 // Checked on layers (with an explicit G) for every row: the KKT conditions, a
 // dense grid, and the four candidate points of the 2 x 2 quadratic; at the case
-// boundaries (continuity) and at C = 0 (the segment of optima and the
-// least-change point of decision D6).
-// Code: include/scalora/core/scalar_scaling.hpp.
+// boundaries (continuity, and the row the table assigns to C_A = 0 and C_B = 0)
+// and at C = 0: the library's point is on the segment of optima, no sampled
+// point of the segment is nearer to (1, 1) (least change, decision D6), and it
+// equals the exact reference's, with both clipped cases.
+// Code: include/scalora/core/scalar_scaling.hpp; reference/exact.hpp.
 #include "check.hpp"
+#include "scalora/reference/exact.hpp"
 
 using namespace scalora;
 using namespace scalora::proofs;
@@ -73,6 +76,48 @@ void check_problem(Report& rep, const Problem& p, scalar_case expected) {
             "grid min - (*)* = " + Report::num(double(grid_min - fstar)));
 }
 
+/// C = 0 (Y = t X): every point of the segment {a + t b = w, a, b >= 0} is
+/// optimal; the library must return its point nearest to (1, 1) (D6).
+void check_least_change(Report& rep, const Problem& p, const mp50& t, const mp50& w) {
+  rep.section(p.name);
+  const ScalingSystem<mp50> sys = scaling_system(p.A, p.B, Mat(p.G * p.B), Mat(p.G.transpose() * p.A));
+  const Scaling<mp50> s = scalar_scaling(sys, p.kappa, ScalingTolerances<mp50>::defaults(p.A.cols()));
+  const mp50 a = s.u(0), b = s.u(p.A.cols());
+  rep.check("case is collinear", s.scalar_kind == scalar_case::collinear ? 0.0 : -1.0,
+            std::string("got ") + to_string(s.scalar_kind));
+  rep.check("a, b >= 0", double(std::min(a, b)));
+  const mp50 scale = p.G.squaredNorm() / 2;
+  const double off = rel(abs(f_ab(p, a, b) - f_ab(p, w, 0)), scale);
+  rep.check("(a, b) is optimal: (*)(a, b) = (*)(w, 0), an end of the segment", 1e-40 - off,
+            "(a, b) = (" + Report::num(double(a)) + ", " + Report::num(double(b)) + "), difference " + Report::num(off));
+  rep.check("(a, b) lies on the segment a + t b = w", 1e-40 - reldiff(a + t * b, w));
+  // Least change: no point of the segment is nearer to (1, 1).
+  const mp50 d0 = (1 - a) * (1 - a) + (1 - b) * (1 - b);
+  mp50 closest = d0;
+  for (int k = 0; k <= 2000; ++k) {
+    const mp50 sa = w * k / 2000, sb = (w - sa) / t;  // from (0, w/t) to (w, 0)
+    closest = std::min(closest, mp50((1 - sa) * (1 - sa) + (1 - sb) * (1 - sb)));
+  }
+  rep.check("no sampled point of the segment (2001) is nearer to (1, 1)", double(closest - d0) + 1e-40,
+            "distance^2 " + Report::num(double(d0)) + ", nearest sample " + Report::num(double(closest)));
+  const reference::ExactScalarDecision ex = reference::exact_scalar_decision(
+      reference::exact_scaling_system(p.A, p.B, Mat(p.G * p.B), Mat(p.G.transpose() * p.A)),
+      reference::to_rational(p.kappa));
+  const mp50 ea = reference::round_to<mp50>(ex.a), eb = reference::round_to<mp50>(ex.b);
+  const double e = std::max(reldiff(a, ea, mp50(1)), reldiff(b, eb, mp50(1)));
+  rep.check("equals the exact reference's point", 1e-45 - e,
+            "exact (" + Report::num(double(ea)) + ", " + Report::num(double(eb)) + "), difference " + Report::num(e));
+}
+
+/// The row the table assigns on a case boundary (C_A = 0: 'A off', whose
+/// condition is C_A <= 0; C_B = 0: 'B off', C_B <= 0), with aggregates whose
+/// normalised form is exact (p and s perfect squares, cos = 1/2).
+void check_boundary_row(Report& rep, const char* name, mp50 p, mp50 q, mp50 s, mp50 x, mp50 y, scalar_case expected) {
+  const ScalarSquares<mp50> at = solve_scalar_system(p, q, s, x, y, mp50(1), mp50(0));
+  rep.check(std::string(name) + ": the table's row " + to_string(expected), at.kind == expected ? 0.0 : -1.0,
+            std::string("got ") + to_string(at.kind));
+}
+
 /// The 2 x 2 quadratic alone near a case boundary: solutions on both sides
 /// converge to the boundary solution (the rows agree there).
 void check_boundary(Report& rep, const char* name, mp50 p, mp50 q, mp50 s, mp50 x, mp50 y_boundary) {
@@ -114,20 +159,28 @@ int main() {
                check_problem(rep, {"C = 0, Y = 4 X, kappa = 4", ints(2, 1, {1, 0}), ints(2, 1, {2, 0}),
                                    ints(2, 2, {1, 0, 0, 0}), mp50(4)},
                              scalar_case::collinear);
+               // X = diag(1, 0), Y = t X with t = B_0^2, w = c x / p = 1 / kappa.
+               check_least_change(rep, {"C = 0, least change: Y = 4 X, kappa = 1 (the point (13/17, 1/17))",
+                                        ints(2, 1, {1, 0}), ints(2, 1, {2, 0}), ints(2, 2, {1, 0, 0, 0}), mp50(1)},
+                                  mp50(4), mp50(1));
+               check_least_change(rep, {"C = 0, least change clipped at b = 0: Y = 4 X, kappa = 4",
+                                        ints(2, 1, {1, 0}), ints(2, 1, {2, 0}), ints(2, 2, {1, 0, 0, 0}), mp50(4)},
+                                  mp50(4), mp50(1) / 4);
                {
-                 // Every point of the segment a + 4 b = c x / p is optimal; the chosen one is nearest to (1, 1).
-                 const Problem p{"", ints(2, 1, {1, 0}), ints(2, 1, {2, 0}), ints(2, 2, {1, 0, 0, 0}), mp50(1)};
-                 const mp50 f1 = f_ab(p, mp50(1), mp50(0)), f2 = f_ab(p, mp50(0), mp50(1) / 4),
-                            f3 = f_ab(p, mp50(13) / 17, mp50(1) / 17);
-                 rep.section("C = 0: the segment of optima");
-                 rep.check("(*) is constant along a + 4 b = 1", 1e-45 - double(std::max(abs(f1 - f2), abs(f1 - f3))));
-                 // Nearest point of the line to (1, 1): (1,1) - point is parallel to the normal (1, 4).
-                 const mp50 da = 1 - mp50(13) / 17, db = 1 - mp50(1) / 17;
-                 rep.check("the chosen point (13/17, 1/17) is the nearest to (1, 1)", 1e-45 - double(abs(4 * da - db)));
+                 Mat B(2, 1);
+                 B << mp50(0.5), mp50(0);
+                 check_least_change(rep, {"C = 0, least change clipped at a = 0: Y = X / 4, kappa = 8",
+                                          ints(2, 1, {1, 0}), B, ints(2, 2, {1, 0, 0, 0}), mp50(8)},
+                                    mp50(1) / 4, mp50(1) / 8);
                }
                rep.section("case boundaries of the 2 x 2 quadratic (p = 2, q = 1, s = 1, x = 1)");
                // C_B = p y - q x = 0 at y = 1/2: interior | B off. C_A = s x - q y = 0 at y = 1: interior | A off.
                check_boundary(rep, "C_B = 0 (interior | B off)", 2, 1, 1, 1, mp50(1) / 2);
                check_boundary(rep, "C_A = 0 (interior | A off)", 2, 1, 1, 1, mp50(1));
+               rep.section("rows on the case boundaries, exactly (cos(X, Y) = 1/2)");
+               // p = 4, q = 1, s = 1, x = 2, y = 1/2: C_B = p y - q x = 0, C_A = 3/2 > 0.
+               check_boundary_row(rep, "C_B = 0, C_A > 0", 4, 1, 1, 2, mp50(1) / 2, scalar_case::beta_zero);
+               // p = 1, q = 1, s = 4, x = 1/2, y = 2: C_A = s x - q y = 0, C_B = 3/2 > 0.
+               check_boundary_row(rep, "C_A = 0, C_B > 0", 1, 1, 4, mp50(1) / 2, 2, scalar_case::alpha_zero);
              });
 }

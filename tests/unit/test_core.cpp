@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The host/device core on its own: pivoted Cholesky, Gram-Schmidt, NNLS
 // (checked against brute force), the column solve's four outcomes, the
-// ScaLoRA-I schedule. Double and float (the types the GPU kernels use).
+// ScaLoRA-I schedule, bfloat16 rounding, and the documented tolerances of the
+// decisions at their boundaries. Double and float (the types the GPU kernels use).
 #include <bitset>
 #include <limits>
+
+#include "scalora/core/bfloat16.hpp"
 
 #include "scalora/reference/budget.hpp"
 #include "test_support.hpp"
@@ -37,6 +40,19 @@ TEST_CASE_TEMPLATE("Gram-Schmidt drops dependent columns and orthonormalises", T
   Matrix<T> q = gaussian(6, 4, 5).cast<T>();
   q.col(2) = q.col(0) * T(2) - q.col(1) * T(3);  // dependent
   const int kept = detail::orthonormalize_columns(6, 4, q.data(), 6, T(64) * scalar_traits<T>::epsilon());
+  CHECK(kept == 3);
+  const Matrix<T> I = q.leftCols(kept).transpose() * q.leftCols(kept);
+  CHECK((I - Matrix<T>::Identity(kept, kept)).cwiseAbs().maxCoeff() <= T(32) * scalar_traits<T>::epsilon());
+}
+
+TEST_CASE_TEMPLATE("Gram-Schmidt keeps nearly dependent columns orthonormal (twice is enough)", T, float, double) {
+  // Column 1 differs from column 0 by 1e-3 (float) or 1e-9 (double) of its norm:
+  // one pass of modified Gram-Schmidt loses orthogonality in proportion to
+  // eps / 1e-3 resp. eps / 1e-9; the second pass restores it to a few eps.
+  const T delta = std::is_same_v<T, float> ? T(1e-3) : T(1e-9);
+  Matrix<T> q = gaussian(8, 3, 15).cast<T>();
+  q.col(1) = q.col(0) + delta * gaussian(8, 1, 16).cast<T>();
+  const int kept = detail::orthonormalize_columns(8, 3, q.data(), 8, T(64) * scalar_traits<T>::epsilon());
   CHECK(kept == 3);
   const Matrix<T> I = q.leftCols(kept).transpose() * q.leftCols(kept);
   CHECK((I - Matrix<T>::Identity(kept, kept)).cwiseAbs().maxCoeff() <= T(32) * scalar_traits<T>::epsilon());
@@ -175,6 +191,79 @@ TEST_CASE("column solve: M = 0 (zero gradient) gives u = 1") {
   CHECK(s.info.method == column_method::least_change);
   CHECK(s.info.rank == 0);
   CHECK(s.v == Vector<double>::Constant(4, 0.25));
+}
+
+TEST_CASE("column solve: the non-negativity tolerance is 16 n2 eps times the condition estimate (numerics.md)") {
+  // M = I (condition 1, n2 = 4): the tolerance on min_i v_i / max_j |v_j| is 64 eps.
+  const double tol = 64 * 0x1p-52;
+  const Matrix<double> M = Matrix<double>::Identity(4, 4);
+  Vector<double> lambda(4);
+  lambda << 1, 0.5, 1, -0.5 * tol;  // within the tolerance: clamped to 0
+  Solved s = solve(M, lambda, 0.5);
+  CHECK(s.info.method == column_method::unique);
+  CHECK(s.info.clamped);
+  CHECK(s.v(3) == 0);
+  lambda(3) = -3.5 * tol;  // beyond it: no v >= 0
+  s = solve(M, lambda, 0.5);
+  CHECK(s.info.method == column_method::infeasible);
+  CHECK(s.info.margin == doctest::Approx(-3.5 * tol).epsilon(1e-12));
+}
+
+TEST_CASE("column solve: the non-negativity tolerance grows with the squared pivot ratio (numerics.md)") {
+  // M = [[1, c], [c, 1]], c = 3/4 (unit diagonal: equilibration is the identity).
+  // Pivoted Cholesky: L11 = 1, L22^2 = 1 - c^2 = 7/16, condition = (L11 / L22)^2 = 16/7;
+  // n2 = 2: tolerance 32 eps * 16/7 = 73.1 eps (with the unsquared ratio 4/sqrt(7): 48.4 eps).
+  // v = (1, -60 eps): lambda = M v = (1 - 45 eps, 3/4 - 60 eps), both exact doubles.
+  const double eps = 0x1p-52;
+  Matrix<double> M(2, 2);
+  M << 1, 0.75, 0.75, 1;
+  Vector<double> lambda(2);
+  lambda << 1 - 45 * eps, 0.75 - 60 * eps;
+  const Solved s = solve(M, lambda, 1.0);
+  CHECK(s.info.condition == doctest::Approx(16.0 / 7.0).epsilon(1e-14));
+  CHECK(s.info.margin == doctest::Approx(-60 * eps).epsilon(0.05));  // rounding: a few eps of 60 eps
+  CHECK(s.info.method == column_method::unique);
+  CHECK(s.info.clamped);
+}
+
+TEST_CASE("column solve: the rank tolerance is (n2 (m + n + 2) + 2 n2^2) eps (numerics.md)") {
+  // n2 = 2, m = n = 0: 12 eps. M = [[1, c], [c, 1]] has the second pivot 1 - c^2,
+  // exactly 48 eps for c = 1 - 24 eps and 6 eps for c = 1 - 3 eps.
+  const double eps = 0x1p-52;
+  for (const auto& [c, rank] : {std::pair<double, int>{1 - 24 * eps, 2}, {1 - 3 * eps, 1}}) {
+    Matrix<double> M(2, 2);
+    M << 1, c, c, 1;
+    Vector<double> lambda(2);
+    lambda << 1 + c, 1 + c;  // M (1, 1)
+    const Solved s = solve(M, lambda, 1.0);
+    CHECK(s.info.rank == rank);
+    CHECK(s.info.feasible());
+  }
+}
+
+TEST_CASE("Theorem 3's collinearity tolerance: C / (p s) <= 16 eps reads as C = 0 (numerics.md)") {
+  // p = s = 1, q = 1 - delta: C / (p s) = 1 - q^2 = delta (2 - delta).
+  for (const auto& [delta, expected] :
+       {std::pair<double, scalar_case>{25 * 0x1p-52, scalar_case::interior}, {4 * 0x1p-52, scalar_case::collinear}}) {
+    ScalingSystem<double> sys;
+    sys.r = 1;
+    sys.p = sys.s = 1;
+    sys.q = 1 - delta;
+    sys.x = sys.y = 1;
+    const Scaling<double> sc = scalar_scaling(sys, 0.5, ScalingTolerances<double>::defaults(1));
+    CHECK(sc.scalar_kind == expected);
+  }
+}
+
+TEST_CASE("bfloat16: round to nearest, ties to even; NaN stays NaN; overflow to infinity") {
+  // bf16 has 7 fraction bits: 1 + 2^-8 is halfway between 1 and 1 + 2^-7.
+  CHECK(bf16_to_float(float_to_bf16(1.0f + 0x1p-8f)) == 1.0f);                   // tie, to the even 1
+  CHECK(bf16_to_float(float_to_bf16(1.0f + 3 * 0x1p-8f)) == 1.0f + 0x1p-6f);     // tie, to the even 1 + 2^-6
+  CHECK(bf16_to_float(float_to_bf16(-(1.0f + 0x1p-8f))) == -1.0f);
+  CHECK(bf16_to_float(float_to_bf16(1.0f + 0x1p-8f + 0x1p-20f)) == 1.0f + 0x1p-7f);  // above halfway
+  CHECK(bf16_to_float(float_to_bf16(1.0f + 0x1p-8f - 0x1p-20f)) == 1.0f);            // below halfway
+  CHECK(std::isnan(bf16_to_float(float_to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+  CHECK(std::isinf(bf16_to_float(float_to_bf16(std::numeric_limits<float>::max()))));
 }
 
 TEST_CASE("ScaLoRA-I schedule: every I-th optimizer step after warm-up") {
