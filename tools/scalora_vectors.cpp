@@ -101,14 +101,6 @@ Matrix<double> rounded(const Matrix<double>& x, dtype t) {
   return y;
 }
 
-Matrix<double> mat(Index rows, Index cols, std::initializer_list<double> v) {
-  Matrix<double> x(rows, cols);
-  auto it = v.begin();
-  for (Index i = 0; i < rows; ++i)
-    for (Index j = 0; j < cols; ++j) x(i, j) = *it++;
-  return x;
-}
-
 /// Inputs with gradients from an explicit G: grad_A = lora_scale G B, grad_B = lora_scale G^T A (spec 2, D2).
 io::Case from_gradient(const Matrix<double>& A, const Matrix<double>& B, const Matrix<double>& G, double L,
                        double lr, double s = 1) {
@@ -152,7 +144,7 @@ io::Case random_case(Index m, Index n, Index r, std::uint64_t seed, double b_sca
 io::Case worked() {
   Matrix<double> G = Matrix<double>::Zero(5, 5);
   for (int i = 0; i < 5; ++i) G(i, i) = 5 - i;
-  return from_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, -1, 1, 0}), mat(5, 2, {1, 0, 1, -1, -1, -1, 0, 0, 0, 0}), G,
+  return from_gradient((Matrix<double>(5, 2) << 0, 0, 0, 0, 0, 0, 1, -1, 1, 0).finished(), (Matrix<double>(5, 2) << 1, 0, 1, -1, -1, -1, 0, 0, 0, 0).finished(), G,
                        1.0, 1.0 / 6);
 }
 
@@ -184,6 +176,17 @@ void round_inputs(Spec& sp) {
   c.m = c.input.A.rows();
   c.n = c.input.B.rows();
   c.r = c.input.A.cols();
+}
+
+/// The library's own double step (double storage) as the implementation's outputs.
+void library_double_step(io::Case& c) {
+  Layer<double> l = c.input;
+  StepOptions<double> so;
+  so.bound = c.bound;
+  const StepResult<double> res = scalora_step(l, so);
+  c.out_alpha = res.scaling.alpha;
+  c.out_beta = res.scaling.beta;
+  c.output = l;
 }
 
 std::vector<Spec> small_suite() {
@@ -268,9 +271,9 @@ std::vector<Spec> small_suite() {
        "column", worked_as_documented(), false);
   hand("scalar_fallback_hand", "v = M^{-1} lambda = [1, -1, 1, 1]: column condition fails, Theorem 3 interior",
        "scalar",
-       from_gradient(mat(2, 2, {-1, 1, 0, 1}), mat(2, 2, {1, 1, 0, 1}), mat(2, 2, {-1, 1, 0, -1}), 1.0, 1.0));
+       from_gradient((Matrix<double>(2, 2) << -1, 1, 0, 1).finished(), (Matrix<double>(2, 2) << 1, 1, 0, 1).finished(), (Matrix<double>(2, 2) << -1, 1, 0, -1).finished(), 1.0, 1.0));
   hand("m_lt_2r", "m = n = 2 < 2r = 4 with M nonsingular", "column",
-       from_gradient(mat(2, 2, {0, 1, 1, 1}), mat(2, 2, {-1, -1, -1, 0}), mat(2, 2, {0, 1, -1, 1}), 1.0, 1.0 / 3));
+       from_gradient((Matrix<double>(2, 2) << 0, 1, 1, 1).finished(), (Matrix<double>(2, 2) << -1, -1, -1, 0).finished(), (Matrix<double>(2, 2) << 0, 1, -1, 1).finished(), 1.0, 1.0 / 3));
   {
     io::Case c = worked();
     c.input.B.setZero();
@@ -284,7 +287,7 @@ std::vector<Spec> small_suite() {
     hand("A_zero_init_peft", "A = 0, PEFT's lora_B = 0 initialisation (grad_B = 0): alpha not identified", "column", c);
   }
   hand("duplicate_columns", "A = [a, a], B = [b, b]: singular M, least change splits equally", "column",
-       from_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1}), mat(5, 2, {1, 1, 1, 1, -1, -1, 0, 0, 0, 0}),
+       from_gradient((Matrix<double>(5, 2) << 0, 0, 0, 0, 0, 0, 1, 1, 1, 1).finished(), (Matrix<double>(5, 2) << 1, 1, 1, 1, -1, -1, 0, 0, 0, 0).finished(),
                      worked().G, 1.0, 0.25));
   {
     io::Case c = worked();
@@ -306,7 +309,7 @@ std::vector<Spec> small_suite() {
   }
   hand("collinear_least_distance", "A_2 = 2 A_1: least change infeasible, least-distance optimum (alpha_1 = 0)",
        "column",
-       from_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, 2, 1, 2}), mat(5, 2, {1, 0, 1, -1, -1, -1, 0, 0, 0, 0}),
+       from_gradient((Matrix<double>(5, 2) << 0, 0, 0, 0, 0, 0, 1, 2, 1, 2).finished(), (Matrix<double>(5, 2) << 1, 0, 1, -1, -1, -1, 0, 0, 0, 0).finished(),
                      worked().G, 1.0, 1.0));
   {
     io::Case c = worked();
@@ -316,15 +319,15 @@ std::vector<Spec> small_suite() {
     hand("zero_gradient", "grad_A = grad_B = 0: alpha = beta = 1, nothing changes", "", c);
   }
   // v = (0, 1/2) exactly: B parallel to G^T A (Cauchy-Schwarz equality), M nonsingular.
-  const io::Case tie = from_gradient(mat(2, 1, {1, 0}), mat(2, 1, {1, 1}), mat(2, 2, {1, 1, 0, 1}), 1.0, 1.0);
+  const io::Case tie = from_gradient((Matrix<double>(2, 1) << 1, 0).finished(), (Matrix<double>(2, 1) << 1, 1).finished(), (Matrix<double>(2, 2) << 1, 1, 0, 1).finished(), 1.0, 1.0);
   hand("boundary_column_v_zero", "column condition at its boundary: v = (0, 1/2) exactly, alpha = 0", "column", tie);
   hand("boundary_scalar_C_A_zero", "scalar mode, Theorem 3 rows 'A off' / interior meet: C_A = 0 exactly", "scalar",
        scalar_mode(tie));
   // Theorem 3's table (scalar mode, metadata scalora.mode = scalar).
   hand("scalar_only_beta_zero", "scalar mode, Theorem 3 row 'B off' (C_A > 0, C_B <= 0): b = 0", "scalar",
-       scalar_mode(from_gradient(mat(2, 2, {0, 1, -1, 1}), mat(2, 2, {0, -1, 0, 1}), mat(2, 2, {1, 1, 0, -1}), 1.0, 1.0)));
+       scalar_mode(from_gradient((Matrix<double>(2, 2) << 0, 1, -1, 1).finished(), (Matrix<double>(2, 2) << 0, -1, 0, 1).finished(), (Matrix<double>(2, 2) << 1, 1, 0, -1).finished(), 1.0, 1.0)));
   hand("scalar_only_alpha_zero", "scalar mode, Theorem 3 row 'A off' (C_A <= 0, C_B > 0): a = 0", "scalar",
-       scalar_mode(from_gradient(mat(2, 2, {0, 0, 1, 0}), mat(2, 2, {-1, 0, -1, -1}), mat(2, 2, {-2, 1, 0, 1}), 1.0, 1.0)));
+       scalar_mode(from_gradient((Matrix<double>(2, 2) << 0, 0, 1, 0).finished(), (Matrix<double>(2, 2) << -1, 0, -1, -1).finished(), (Matrix<double>(2, 2) << -2, 1, 0, 1).finished(), 1.0, 1.0)));
   {
     Spec sp;
     sp.name = "scalar_only_interior";
@@ -336,14 +339,14 @@ std::vector<Spec> small_suite() {
     add(sp);
   }
   hand("scalar_only_collinear", "scalar mode, C = 0 (Y = 4 X): the segment's least-change point (D6)", "scalar",
-       scalar_mode(from_gradient(mat(2, 1, {1, 0}), mat(2, 1, {2, 0}), mat(2, 2, {1, 0, 0, 0}), 1.0, 1.0)));
+       scalar_mode(from_gradient((Matrix<double>(2, 1) << 1, 0).finished(), (Matrix<double>(2, 1) << 2, 0).finished(), (Matrix<double>(2, 2) << 1, 0, 0, 0).finished(), 1.0, 1.0)));
   {
     Matrix<double> G = Matrix<double>::Zero(3, 3);
     G(0, 0) = 3;
     G(1, 1) = 2;
     G(2, 2) = 2;
     hand("svd_tie", "sigma_2r = sigma_2r+1 (Theorem 1's minimiser not unique; its value is)", "",
-         from_gradient(mat(3, 1, {1, 1, 0}), mat(3, 1, {0, 1, 1}), G, 1.0, 0.5));
+         from_gradient((Matrix<double>(3, 1) << 1, 1, 0).finished(), (Matrix<double>(3, 1) << 0, 1, 1).finished(), G, 1.0, 0.5));
   }
 
   // corrupt/: planted bugs on a column case; each must make the named checks fail.
@@ -392,13 +395,13 @@ std::vector<Spec> verdict_suite() {
   // The long property run's ill-conditioned layer (tests/unit/test_range.cpp,
   // the hybrid guard): m 4, n 1, r 2, |A| 1e-30 with cond(A) 1e8, |B| 1e10.
   io::Case guard;
-  guard.input.A = mat(4, 2, {2.8793852906503111e-31, -3.6614002947874924e-39, 6.9854966484189887e-31,
+  guard.input.A = (Matrix<double>(4, 2) << 2.8793852906503111e-31, -3.6614002947874924e-39, 6.9854966484189887e-31,
                              -1.4632948446549889e-38, -8.6765620203624966e-31, 7.1159775495249209e-39,
-                             -3.3261092001213828e-31, -9.5954580813787424e-40});
-  guard.input.B = mat(1, 2, {-7428648714.4490261, 20113410962.722736});
-  guard.input.grad_A = mat(4, 2, {-78577280216888.422, 212751630893684.09, 240899256904055.62, -652245911871088.38,
-                                  -134581142081322.05, 364384684559010.75, 227091883904529.56, -614861809037566.88});
-  guard.input.grad_B = mat(1, 2, {-2.5158221641992931e-26, 5.9404410555300378e-34});
+                             -3.3261092001213828e-31, -9.5954580813787424e-40).finished();
+  guard.input.B = (Matrix<double>(1, 2) << -7428648714.4490261, 20113410962.722736).finished();
+  guard.input.grad_A = (Matrix<double>(4, 2) << -78577280216888.422, 212751630893684.09, 240899256904055.62, -652245911871088.38,
+                                  -134581142081322.05, 364384684559010.75, 227091883904529.56, -614861809037566.88).finished();
+  guard.input.grad_B = (Matrix<double>(1, 2) << -2.5158221641992931e-26, 5.9404410555300378e-34).finished();
   guard.bound.L = 4;
   guard.bound.lr = 0.05;
 
@@ -520,15 +523,7 @@ std::vector<Spec> verdict_suite() {
     sp.name = "verdict/library_ill_conditioned_passes";
     sp.description = "the library's own double step on the ill-conditioned layer (the guard falls back to Theorem 3)";
     sp.c = guard;
-    sp.implementation = [](io::Case& c) {
-      Layer<double> l = c.input;
-      StepOptions<double> so;
-      so.bound = c.bound;
-      const StepResult<double> res = scalora_step(l, so);
-      c.out_alpha = res.scaling.alpha;
-      c.out_beta = res.scaling.beta;
-      c.output = l;
-    };
+    sp.implementation = library_double_step;
     s.push_back(sp);
   }
   {
@@ -540,15 +535,7 @@ std::vector<Spec> verdict_suite() {
     sp.c = from_gradient(A, gaussian_matrix(10, 3, 905) / std::sqrt(10.0),
                          gaussian_matrix(12, 10, 906) / std::sqrt(10.0), 4.0, 0.05);
     with_state(sp.c, 907);
-    sp.implementation = [](io::Case& c) {
-      Layer<double> l = c.input;
-      StepOptions<double> so;
-      so.bound = c.bound;
-      const StepResult<double> res = scalora_step(l, so);
-      c.out_alpha = res.scaling.alpha;
-      c.out_beta = res.scaling.beta;
-      c.output = l;
-    };
+    sp.implementation = library_double_step;
     s.push_back(sp);
   }
   {
@@ -563,7 +550,7 @@ std::vector<Spec> verdict_suite() {
     Spec sp;
     sp.name = "verdict/near_tie_certified_only_inconclusive";
     sp.description = "v = (0, 1/2) exactly: the certified enclosure straddles 0; --certified-only cannot decide";
-    sp.c = from_gradient(mat(2, 1, {1, 0}), mat(2, 1, {1, 1}), mat(2, 2, {1, 1, 0, 1}), 1.0, 1.0);
+    sp.c = from_gradient((Matrix<double>(2, 1) << 1, 0).finished(), (Matrix<double>(2, 1) << 1, 1).finished(), (Matrix<double>(2, 2) << 1, 1, 0, 1).finished(), 1.0, 1.0);
     with_state(sp.c, 7);
     sp.expect_branch = "column";
     sp.verify_args = {"--certified-only"};

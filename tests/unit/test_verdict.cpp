@@ -13,14 +13,6 @@ using namespace scalora::reference;
 
 namespace {
 
-Matrix<double> mat(Index rows, Index cols, std::initializer_list<double> v) {
-  Matrix<double> x(rows, cols);
-  auto it = v.begin();
-  for (Index i = 0; i < rows; ++i)
-    for (Index j = 0; j < cols; ++j) x(i, j) = *it++;
-  return x;
-}
-
 /// A layer with gradients of one G.
 struct Case {
   Matrix<double> A, B, gA, gB;
@@ -34,7 +26,7 @@ Case of_gradient(const Matrix<double>& A, const Matrix<double>& B, const Matrix<
 Case worked() {  // docs/theory.md's worked example: v = M^-1 lambda > 0
   Matrix<double> G = Matrix<double>::Zero(5, 5);
   for (int i = 0; i < 5; ++i) G(i, i) = 5 - i;
-  return of_gradient(mat(5, 2, {0, 0, 0, 0, 0, 0, 1, -1, 1, 0}), mat(5, 2, {1, 0, 1, -1, -1, -1, 0, 0, 0, 0}), G, 1.0,
+  return of_gradient((Matrix<double>(5, 2) << 0, 0, 0, 0, 0, 0, 1, -1, 1, 0).finished(), (Matrix<double>(5, 2) << 1, 0, 1, -1, -1, -1, 0, 0, 0, 0).finished(), G, 1.0,
                      1.0 / 6);
 }
 
@@ -114,7 +106,7 @@ TEST_CASE("verdict: doing better than the paper's rule fails it and passes the b
 
 TEST_CASE("verdict: the exact fallback decides a tie the enclosure cannot; --certified-only is inconclusive") {
   // v = (0, 1/2) exactly: the certified enclosure of v_0 straddles 0.
-  const Case c = of_gradient(mat(2, 1, {1, 0}), mat(2, 1, {1, 1}), mat(2, 2, {1, 1, 0, 1}), 1.0, 1.0);
+  const Case c = of_gradient((Matrix<double>(2, 1) << 1, 0).finished(), (Matrix<double>(2, 1) << 1, 1).finished(), (Matrix<double>(2, 2) << 1, 1, 0, 1).finished(), 1.0, 1.0);
   ScalingProblem P(c.A, c.B, c.gA, c.gB, c.bound);
   const ColumnFacts& cf = P.column();
   CHECK(cf.by == decided_by::exact);  // forced
@@ -167,7 +159,7 @@ TEST_CASE("verdict: zero gradient decreases nothing, exactly, and passes") {
 }
 
 TEST_CASE("certified engine: Rump's verified solve encloses the solution, and fails on a singular enclosure") {
-  certified::EnclosedMatrix A{mat(2, 2, {4, 1, 1, 3}), Matrix<double>::Zero(2, 2)};
+  certified::EnclosedMatrix A{(Matrix<double>(2, 2) << 4, 1, 1, 3).finished(), Matrix<double>::Zero(2, 2)};
   certified::EnclosedVector b{Vector<double>(2), Vector<double>::Zero(2)};
   b.mid << 1, 2;
   const auto x = certified::verified_solve(A, b);
@@ -178,9 +170,9 @@ TEST_CASE("certified engine: Rump's verified solve encloses the solution, and fa
   CHECK(x->lower(1) <= 7.0 / 11);
   CHECK(7.0 / 11 <= x->upper(1));
   CHECK(x->rad.maxCoeff() < 1e-14);
-  certified::EnclosedMatrix S{mat(2, 2, {1, 1, 1, 1}), Matrix<double>::Zero(2, 2)};
+  certified::EnclosedMatrix S{(Matrix<double>(2, 2) << 1, 1, 1, 1).finished(), Matrix<double>::Zero(2, 2)};
   CHECK_FALSE(certified::verified_solve(S, b));
   // An interval matrix containing a singular one: no proof.
-  certified::EnclosedMatrix N{mat(2, 2, {1, 0.5, 0.5, 0.26}), Matrix<double>::Constant(2, 2, 0.02)};
+  certified::EnclosedMatrix N{(Matrix<double>(2, 2) << 1, 0.5, 0.5, 0.26).finished(), Matrix<double>::Constant(2, 2, 0.02)};
   CHECK_FALSE(certified::verified_solve(N, b));
 }
