@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build and the tests need (Debian 12).
-# Usage: .ci/install-deps.sh [--if-missing] [--plots]
+# Usage: .ci/install-deps.sh [--if-missing] [--main]
 #   --if-missing  skip apt-get when every package is already installed
-#   --plots       also gnuplot-nox (scalora-train's plots; tools/run.sh main)
+#   --main        only what tools/run.sh main uses (the library, the reference,
+#                 scalora-train and gnuplot-nox for its plots; no test tools)
 set -euo pipefail
-packages=(
-  build-essential cmake pkg-config ninja-build   # ninja: the mutation harness (tools/mutate)
+main_packages=(
+  build-essential cmake
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev libflint-dev libflint-arb-dev
-  doctest-dev librapidcheck-dev nlohmann-json3-dev libbenchmark-dev
-  zlib1g-dev
+  nlohmann-json3-dev zlib1g-dev
+  gnuplot-nox   # scalora-train's plots
+)
+test_packages=(
+  pkg-config ninja-build   # ninja: the mutation harness (tools/mutate)
+  doctest-dev librapidcheck-dev libbenchmark-dev
   python3-torch python3-numpy   # tools/torch_client (scalora-verify's PyTorch client test)
 )
-if [[ " $* " == *" --plots "* ]]; then
-  packages+=(gnuplot-nox)
+packages=("${main_packages[@]}")
+if [[ " $* " != *" --main "* ]]; then
+  packages+=("${test_packages[@]}")
 fi
 if [[ " $* " == *" --if-missing "* ]] && dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   exit 0

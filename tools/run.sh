@@ -17,9 +17,15 @@ what="${1:-}"
 shift || true
 case "$what" in main|step|test|bench) ;; *) echo "usage: tools/run.sh main|step|test|bench [args...]" >&2; exit 2 ;; esac
 
-if [[ "$what" == main ]]; then .ci/install-deps.sh --if-missing --plots; else .ci/install-deps.sh --if-missing; fi
 jobs="${SCALORA_JOBS:-$(nproc)}"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+if [[ "$what" == main ]]; then
+  # The main job builds scalora-train alone: no test tools installed or configured.
+  .ci/install-deps.sh --if-missing --main
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCALORA_BUILD_TESTS=OFF -DSCALORA_BUILD_BENCH=OFF >/dev/null
+else
+  .ci/install-deps.sh --if-missing
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCALORA_BUILD_TESTS=ON -DSCALORA_BUILD_BENCH=ON >/dev/null
+fi
 case "$what" in
   main)
     start=$(date +%s)
