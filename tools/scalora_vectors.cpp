@@ -485,13 +485,7 @@ std::vector<Spec> verdict_suite() {
     sp.stored_in = sp.stored_out = dtype::f64;
     sp.metadata["scalora.compute_dtype"] = "F32";
     sp.implementation = [](io::Case& c) {
-      Layer<float> l;
-      for (const auto& [name, part] : io::layer_parts(l)) {
-        const Matrix<double>* from = nullptr;
-        for (const auto& [n2, p2] : io::layer_parts(c.input))
-          if (std::string(n2) == name) from = p2;
-        *part = from->cast<float>();
-      }
+      Layer<float> l = cast_layer<float>(c.input);
       // Steps 2-8 with every computation in float (the library's scalora_step
       // accumulates float inputs in double).
       const ScalingSystem<float> sys =
@@ -505,9 +499,7 @@ std::vector<Spec> verdict_suite() {
       transfer_moments(l.moments, scaling.alpha, scaling.beta);
       c.out_alpha = scaling.alpha.cast<double>();
       c.out_beta = scaling.beta.cast<double>();
-      for (const auto& [name, part] : io::layer_parts(c.output))
-        for (const auto& [n2, p2] : io::layer_parts(l))
-          if (std::string(n2) == name) *part = p2->cast<double>();
+      c.output = cast_layer<double>(l);
     };
     s.push_back(sp);
   }
@@ -562,18 +554,13 @@ std::vector<Spec> verdict_suite() {
 
 /// The library's own double step (float storage) as the implementation's outputs.
 void library_step(io::Case& c) {
-  Layer<float> l;
-  for (const auto& [name, part] : io::layer_parts(l))
-    for (const auto& [n2, p2] : io::layer_parts(c.input))
-      if (std::string(n2) == name) *part = p2->cast<float>();
+  Layer<float> l = cast_layer<float>(c.input);
   StepOptions<double> so;
   so.bound = c.bound;
   const StepResult<double> res = scalora_step(l, so);
   c.out_alpha = res.scaling.alpha;
   c.out_beta = res.scaling.beta;
-  for (const auto& [name, part] : io::layer_parts(c.output))
-    for (const auto& [n2, p2] : io::layer_parts(l))
-      if (std::string(n2) == name) *part = p2->cast<double>();
+  c.output = cast_layer<double>(l);
 }
 
 /// --bench: the cases of bench_verify (docs/performance.md): r = 8 ... 128 on

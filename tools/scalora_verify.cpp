@@ -231,7 +231,7 @@ std::string with_relative(double value, const std::string& unit) {
   if (unit.rfind("eps_", 0) != 0 || !(value >= 1e4) || !std::isfinite(value)) return num(value);
   const auto t = io::dtype_from_safetensors_name(unit.substr(4));
   if (!t) return num(value);
-  return num(value) + " (" + num(value * reference::dtype_epsilon(*t)) + " relative)";
+  return num(value) + " (" + num(value * io::epsilon(*t)) + " relative)";
 }
 
 void print_report(const Outcome& o) {

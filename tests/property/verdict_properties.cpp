@@ -31,7 +31,7 @@ namespace {
 /// The library's step on a hard layer, judged; returns the verdict.
 template <class S>
 verdict_status library_verdict(const scalora::test::HardLayer& h, std::string* report) {
-  const Layer<S> input = scalora::test::layer_as<S>(h.layer);
+  const Layer<S> input = scalora::cast_layer<S>(h.layer);
   Layer<S> output = input;
   StepOptions<double> so;
   so.bound = h.bound;

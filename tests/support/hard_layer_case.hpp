@@ -13,7 +13,7 @@
 
 namespace scalora::test {
 /// The type every value of the layer is representable in (the layer itself is
-/// always Layer<double>; layer_as<float> converts it exactly).
+/// always Layer<double>; cast_layer<float> converts it exactly).
 enum class storage_type : unsigned char { float64, float32 };
 /// How the gradients are rounded after being computed in double from one G.
 /// storage: to the storage type (consistent up to one rounding); float32,

@@ -298,22 +298,6 @@ long double equilibrated_margin(const Layer<S>& l) {
   return equilibrated_margin(long_double_system(l));
 }
 
-/// The layer in storage type S (exact when S is the case's storage type or wider).
-template <class S>
-Layer<S> layer_as(const Layer<double>& l) {
-  Layer<S> out;
-  out.W_pt = l.W_pt.template cast<S>();
-  out.A = l.A.template cast<S>();
-  out.B = l.B.template cast<S>();
-  out.grad_A = l.grad_A.template cast<S>();
-  out.grad_B = l.grad_B.template cast<S>();
-  out.moments.exp_avg_A = l.moments.exp_avg_A.template cast<S>();
-  out.moments.exp_avg_sq_A = l.moments.exp_avg_sq_A.template cast<S>();
-  out.moments.exp_avg_B = l.moments.exp_avg_B.template cast<S>();
-  out.moments.exp_avg_sq_B = l.moments.exp_avg_sq_B.template cast<S>();
-  return out;
-}
-
 namespace detail {
 /// What the margin search reached: the closest approach to 0 on the requested side.
 struct MarginSearch {

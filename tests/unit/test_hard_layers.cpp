@@ -121,7 +121,7 @@ TEST_CASE("the generated layers are valid step inputs") {
     scalora::StepOptions<double> options;
     options.bound = h.bound;
     if (c.storage == storage_type::float32) {
-      scalora::Layer<float> l = layer_as<float>(h.layer);
+      scalora::Layer<float> l = scalora::cast_layer<float>(h.layer);
       CHECK_NOTHROW(scalora::scalora_step(l, options));
     } else {
       scalora::Layer<double> l = h.layer;

@@ -78,6 +78,29 @@ std::vector<float> floats_of(const Tensor& t) {
 
 }  // namespace
 
+TEST_CASE("epsilon and min_normal are the formats' own gaps, read from their bit patterns") {
+  CHECK(epsilon(dtype::f64) == std::numeric_limits<double>::epsilon());
+  CHECK(epsilon(dtype::f32) == double(std::numeric_limits<float>::epsilon()));
+  CHECK(min_normal(dtype::f64) == std::numeric_limits<double>::min());
+  CHECK(min_normal(dtype::f32) == double(std::numeric_limits<float>::min()));
+  // BF16 and F16 through their encoders: 1 + eps is the next number after 1 (its
+  // last fraction bit set), 1 + eps/2 is a tie that rounds to 1 (even); min_normal
+  // has exponent field 1 and fraction 0, and the number below it is subnormal.
+  CHECK(encode_bf16(1 + epsilon(dtype::bf16)) == 0x3F81);
+  CHECK(encode_bf16(1 + epsilon(dtype::bf16) / 2) == 0x3F80);
+  CHECK(encode_f16(1 + epsilon(dtype::f16)) == 0x3C01);
+  CHECK(encode_f16(1 + epsilon(dtype::f16) / 2) == 0x3C00);
+  CHECK(encode_bf16(min_normal(dtype::bf16)) == 0x0080);
+  CHECK(encode_f16(min_normal(dtype::f16)) == 0x0400);
+  CHECK(encode_f16(std::nextafter(min_normal(dtype::f16), 0.0)) == 0x0400);  // rounds up to the smallest normal
+  CHECK(decode_f16(0x03FF) < min_normal(dtype::f16));                       // the largest subnormal
+  for (dtype t : kDtypes)
+    if (!is_floating(t)) {
+      CHECK(std::isnan(epsilon(t)));
+      CHECK(std::isnan(min_normal(t)));
+    }
+}
+
 TEST_CASE("Tensor: element count, byte size, overflow and negative dimensions") {
   Tensor t;
   t.name = "A";

@@ -26,17 +26,7 @@ Layer<float> random_layer(std::uint64_t seed) {
   l.moments.exp_avg_sq_A = 0.01 * test::gaussian(m, r, seed + 7).cwiseAbs();
   l.moments.exp_avg_B = 0.1 * test::gaussian(n, r, seed + 8);
   l.moments.exp_avg_sq_B = 0.01 * test::gaussian(n, r, seed + 9).cwiseAbs();
-  Layer<float> f;
-  f.W_pt = l.W_pt.cast<float>();
-  f.A = l.A.cast<float>();
-  f.B = l.B.cast<float>();
-  f.grad_A = l.grad_A.cast<float>();
-  f.grad_B = l.grad_B.cast<float>();
-  f.moments.exp_avg_A = l.moments.exp_avg_A.cast<float>();
-  f.moments.exp_avg_sq_A = l.moments.exp_avg_sq_A.cast<float>();
-  f.moments.exp_avg_B = l.moments.exp_avg_B.cast<float>();
-  f.moments.exp_avg_sq_B = l.moments.exp_avg_sq_B.cast<float>();
-  return f;
+  return cast_layer<float>(l);
 }
 
 struct Stepped {

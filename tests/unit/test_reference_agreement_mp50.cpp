@@ -35,17 +35,7 @@ Layer<S> make_layer(Shape sh, std::uint64_t seed, double a_scale, double b_scale
   l.moments.exp_avg_sq_A = g_scale * g_scale * gaussian(sh.m, sh.r, seed + 7).cwiseAbs();
   l.moments.exp_avg_B = g_scale * gaussian(sh.n, sh.r, seed + 8);
   l.moments.exp_avg_sq_B = g_scale * g_scale * gaussian(sh.n, sh.r, seed + 9).cwiseAbs();
-  Layer<S> out;
-  out.A = l.A.cast<S>();
-  out.B = l.B.cast<S>();
-  out.grad_A = l.grad_A.cast<S>();
-  out.grad_B = l.grad_B.cast<S>();
-  out.W_pt = l.W_pt.cast<S>();
-  out.moments.exp_avg_A = l.moments.exp_avg_A.cast<S>();
-  out.moments.exp_avg_sq_A = l.moments.exp_avg_sq_A.cast<S>();
-  out.moments.exp_avg_B = l.moments.exp_avg_B.cast<S>();
-  out.moments.exp_avg_sq_B = l.moments.exp_avg_sq_B.cast<S>();
-  return out;
+  return cast_layer<S>(l);
 }
 
 struct Tally {

@@ -14,24 +14,40 @@
 
 namespace scalora {
 
+namespace detail {
+/// The scaled forms both functions below evaluate: t = max|u| and, for w = u / t,
+/// lw = lambda^T w and wmw = w^T M w — of |lambda|, |M|, |u| when `absolute`.
+/// For t = 0 or t = +Inf the forms are not computed (0).
+template <class T>
+struct ScaledForms {
+  T t, lw, wmw;
+};
+
+template <class T>
+SCALORA_HD ScaledForms<T> scaled_forms(int n2, const T* M, const T* lambda, const T* u, bool absolute) {
+  using std::abs;
+  ScaledForms<T> f{T(0), T(0), T(0)};
+  for (int a = 0; a < n2; ++a) f.t = abs(u[a]) > f.t ? T(abs(u[a])) : f.t;
+  if (!(f.t > T(0)) || !(f.t - f.t == T(0))) return f;
+  const auto operand = [absolute](const T& x) { return absolute ? T(abs(x)) : x; };
+  for (int a = 0; a < n2; ++a) {
+    const T wa = operand(u[a]) / f.t;
+    f.lw += operand(lambda[a]) * wa;
+    T mw = T(0);
+    for (int c = 0; c < n2; ++c) mw += operand(M[a + c * n2]) * (operand(u[c]) / f.t);
+    f.wmw += wa * mw;
+  }
+  return f;
+}
+}  // namespace detail
+
 /// lambda^T u - kappa u^T M u / 2 (the bound decrease divided by lr).
 /// M: n2 x n2, column-major, contiguous; lambda, u: n2 entries.
 /// u = 0 gives 0; an infinite entry of u (an optimum beyond T's range) gives +Inf.
 template <class T>
 SCALORA_HD T decrease_per_lr(int n2, const T* M, const T* lambda, const T* u, const T& kappa) {
-  using std::abs;
-  T t = T(0);
-  for (int a = 0; a < n2; ++a) t = abs(u[a]) > t ? T(abs(u[a])) : t;
-  if (!(t > T(0))) return T(0);
-  if (!(t - t == T(0))) return t;  // +Inf
-  T lw = T(0), wmw = T(0);
-  for (int a = 0; a < n2; ++a) {
-    const T wa = u[a] / t;
-    lw += lambda[a] * wa;
-    T mw = T(0);
-    for (int c = 0; c < n2; ++c) mw += M[a + c * n2] * (u[c] / t);
-    wmw += wa * mw;
-  }
+  const auto [t, lw, wmw] = detail::scaled_forms(n2, M, lambda, u, false);
+  if (!(t > T(0)) || !(t - t == T(0))) return t;  // 0, or +Inf
   return t * (lw - kappa * t * wmw / T(2));
 }
 
@@ -43,19 +59,8 @@ SCALORA_HD T decrease_per_lr(int n2, const T* M, const T* lambda, const T* u, co
 /// computed decreases within their rounding.
 template <class T>
 SCALORA_HD T decrease_per_lr_rounding(int n2, const T* M, const T* lambda, const T* u, const T& kappa) {
-  using std::abs;
-  T t = T(0);
-  for (int a = 0; a < n2; ++a) t = abs(u[a]) > t ? T(abs(u[a])) : t;
-  if (!(t > T(0))) return T(0);
-  if (!(t - t == T(0))) return t;  // +Inf
-  T lw = T(0), wmw = T(0);
-  for (int a = 0; a < n2; ++a) {
-    const T wa = abs(u[a]) / t;
-    lw += abs(lambda[a]) * wa;
-    T mw = T(0);
-    for (int c = 0; c < n2; ++c) mw += abs(M[a + c * n2]) * (abs(u[c]) / t);
-    wmw += wa * mw;
-  }
+  const auto [t, lw, wmw] = detail::scaled_forms(n2, M, lambda, u, true);
+  if (!(t > T(0)) || !(t - t == T(0))) return t;  // 0, or +Inf
   const T k = T(2 * n2 + 8) * scalar_traits<T>::epsilon() / T(2);
   const T gamma = k / (T(1) - k) * T(1.01);
   return gamma * t * (lw + kappa * t * wmw / T(2));

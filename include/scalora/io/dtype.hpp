@@ -10,6 +10,7 @@
 // made quiet. All conversions are bit manipulations: no floating-point exceptions, no UB.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -57,6 +58,41 @@ constexpr bool is_valid(dtype t) { return element_size(t) != 0; }
 /// computes with; false for BOOL and the integer dtypes (and outside the enum).
 constexpr bool is_floating(dtype t) {
   return t == dtype::f64 || t == dtype::f32 || t == dtype::bf16 || t == dtype::f16;
+}
+
+/// The binary format of a floating dtype: fraction bits (the significand
+/// without its hidden bit) and the exponent of the smallest normal number.
+struct FloatFormat {
+  int fraction_bits;
+  int min_normal_exponent;
+};
+
+/// F64 (52, -1022), F32 (23, -126), BF16 (7, -126), F16 (10, -14); nullopt for
+/// BOOL and the integer dtypes (and outside the enum).
+constexpr std::optional<FloatFormat> float_format(dtype t) {
+  switch (t) {
+    case dtype::f64: return FloatFormat{52, -1022};
+    case dtype::f32: return FloatFormat{23, -126};
+    case dtype::bf16: return FloatFormat{7, -126};
+    case dtype::f16: return FloatFormat{10, -14};
+    default: return std::nullopt;
+  }
+}
+
+/// epsilon (the gap between 1 and the next number, 2 u) of a floating dtype:
+/// F64 2^-52, F32 2^-23, BF16 2^-7, F16 2^-10. BOOL and the integer dtypes have
+/// none: NaN, a tolerance no check passes (case files refuse them for the names judged).
+inline double epsilon(dtype t) {
+  const auto f = float_format(t);
+  return f ? std::ldexp(1.0, -f->fraction_bits) : std::numeric_limits<double>::quiet_NaN();
+}
+
+/// The smallest positive normal number of a floating dtype (F64 2^-1022, F32 and
+/// BF16 2^-126, F16 2^-14): below it the spacing is fixed (subnormals), so
+/// relative errors get this floor. NaN for BOOL and the integer dtypes.
+inline double min_normal(dtype t) {
+  const auto f = float_format(t);
+  return f ? std::ldexp(1.0, f->min_normal_exponent) : std::numeric_limits<double>::quiet_NaN();
 }
 
 /// safetensors dtype name: "F64", "F32", "BF16", "F16", "BOOL", "U8", "I8", "U16", "I16",

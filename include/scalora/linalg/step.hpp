@@ -24,6 +24,24 @@ struct Layer {
   AdamMoments<S> moments;  ///< optional (all empty = none)
 };
 
+/// The same layer stored as To, entry by entry (Eigen's cast): exact when To
+/// holds every value of From (float -> double -> mp50), rounded to nearest
+/// otherwise (double -> float). Empty tensors stay empty.
+template <class To, class From>
+Layer<To> cast_layer(const Layer<From>& in) {
+  Layer<To> out;
+  out.W_pt = in.W_pt.template cast<To>();
+  out.A = in.A.template cast<To>();
+  out.B = in.B.template cast<To>();
+  out.grad_A = in.grad_A.template cast<To>();
+  out.grad_B = in.grad_B.template cast<To>();
+  out.moments.exp_avg_A = in.moments.exp_avg_A.template cast<To>();
+  out.moments.exp_avg_sq_A = in.moments.exp_avg_sq_A.template cast<To>();
+  out.moments.exp_avg_B = in.moments.exp_avg_B.template cast<To>();
+  out.moments.exp_avg_sq_B = in.moments.exp_avg_sq_B.template cast<To>();
+  return out;
+}
+
 /// Options of scalora_step. T is the accumulation type.
 template <class T>
 struct StepOptions {

@@ -149,23 +149,6 @@ struct ReferenceStep {
   Layer<R> layer;
 };
 
-/// Converts a layer exactly to R (every binary float of up to 166 bits is
-/// exact in mp50).
-template <class R, class S>
-Layer<R> to_real(const Layer<S>& in) {
-  Layer<R> out;
-  out.W_pt = in.W_pt.template cast<R>();
-  out.A = in.A.template cast<R>();
-  out.B = in.B.template cast<R>();
-  out.grad_A = in.grad_A.template cast<R>();
-  out.grad_B = in.grad_B.template cast<R>();
-  out.moments.exp_avg_A = in.moments.exp_avg_A.template cast<R>();
-  out.moments.exp_avg_sq_A = in.moments.exp_avg_sq_A.template cast<R>();
-  out.moments.exp_avg_B = in.moments.exp_avg_B.template cast<R>();
-  out.moments.exp_avg_sq_B = in.moments.exp_avg_sq_B.template cast<R>();
-  return out;
-}
-
 /// Steps 2-8 in the reference. The input is not modified.
 /// @throws invalid_argument as scalora::scalora_step.
 template <class R = mp50, class S, class T>
@@ -174,7 +157,7 @@ ReferenceStep<R> scalora_step(const Layer<S>& input, const StepOptions<T>& optio
   scalora::detail::check_layer(input, true);
   ReferenceStep<R> out;
   out.scaling = optimal_scaling<R>(input.A, input.B, input.grad_A, input.grad_B, options.bound, options.mode);
-  out.layer = to_real<R>(input);
+  out.layer = cast_layer<R>(input);  // exact: every binary float of up to 166 bits is exact in mp50
   const R s = round_to<R>(to_rational(options.bound.lora_scale));
   const Vector<R>& alpha = out.scaling.alpha;
   const Vector<R>& beta = out.scaling.beta;

@@ -172,47 +172,4 @@ struct ReferenceOutputs {
   Index rank = 0;
 };
 
-/// epsilon (the gap between 1 and the next number, 2 u) of a tensor dtype:
-/// F64 2^-52, F32 2^-23, BF16 2^-7, F16 2^-10. BOOL and the integer dtypes have none:
-/// NaN, a tolerance no check passes (case files refuse them for the names judged).
-inline double dtype_epsilon(io::dtype t) {
-  switch (t) {
-    case io::dtype::f64: return std::ldexp(1.0, -52);
-    case io::dtype::f32: return std::ldexp(1.0, -23);
-    case io::dtype::bf16: return std::ldexp(1.0, -7);
-    case io::dtype::f16: return std::ldexp(1.0, -10);
-    case io::dtype::boolean:
-    case io::dtype::u8:
-    case io::dtype::i8:
-    case io::dtype::u16:
-    case io::dtype::i16:
-    case io::dtype::u32:
-    case io::dtype::i32:
-    case io::dtype::u64:
-    case io::dtype::i64: return std::numeric_limits<double>::quiet_NaN();
-  }
-  return 1.0;
-}
-
-/// The smallest positive normal number of a float dtype: below it the
-/// spacing is fixed (subnormals), so relative errors get this floor.
-inline double dtype_min_normal(io::dtype t) {
-  switch (t) {
-    case io::dtype::f64: return std::ldexp(1.0, -1022);
-    case io::dtype::f32: return std::ldexp(1.0, -126);
-    case io::dtype::bf16: return std::ldexp(1.0, -126);
-    case io::dtype::f16: return std::ldexp(1.0, -14);
-    case io::dtype::boolean:
-    case io::dtype::u8:
-    case io::dtype::i8:
-    case io::dtype::u16:
-    case io::dtype::i16:
-    case io::dtype::u32:
-    case io::dtype::i32:
-    case io::dtype::u64:
-    case io::dtype::i64: return std::numeric_limits<double>::quiet_NaN();
-  }
-  return 0.0;
-}
-
 }  // namespace scalora::reference

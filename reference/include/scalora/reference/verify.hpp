@@ -94,7 +94,7 @@ inline RecoveredScaling recover_scaling(const io::Case& c, const std::map<std::s
     // As stored: a scaling computed in a coarser precision is covered by the
     // compute precision's own term (judgement.hpp).
     rs.s = given;
-    rs.delta = dtype_epsilon(c.dtypes.at(sname)) / 2;
+    rs.delta = io::epsilon(c.dtypes.at(sname)) / 2;
     rs.from_case = r;
     rs.source = sname;
     return rs;
@@ -114,7 +114,7 @@ inline RecoveredScaling recover_scaling(const io::Case& c, const std::map<std::s
     }
   }
   const std::string oname = std::string("out.") + factor;
-  if (out.size() != 0) rs.delta = dtype_epsilon(carried.at(oname)) / 2 + 0x1p-53;
+  if (out.size() != 0) rs.delta = io::epsilon(carried.at(oname)) / 2 + 0x1p-53;
   if (out.size() == 0) rs.source = "not in the case (no " + sname + " or " + oname + ")";
   else {
     rs.source = "recovered from " + oname + " / " + factor;
@@ -227,7 +227,7 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
                         io::safetensors_name(carried) + ": judged in " + detail::eps_unit(carried));
   }
   v.compute = detail::compute_dtype(c, v.value_dtypes, o, &v.compute_reason);
-  const double eps_c = dtype_epsilon(v.compute);
+  const double eps_c = io::epsilon(v.compute);
   v.seconds.emplace_back("precision of the data", clock.lap());
 
   // The problem, and what the theorems say about it.
@@ -291,8 +291,8 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
     // Relative to the precision the values carry, with the subnormal floor of
     // the stored type (a bf16-valued F16 tensor still rounds subnormals at F16's spacing).
     const io::dtype t = v.value_dtypes.at(id), stored = c.dtypes.at(id);
-    const double eps = dtype_epsilon(t);
-    const double floor = std::max(eps * dtype_min_normal(t), dtype_epsilon(stored) * dtype_min_normal(stored));
+    const double eps = io::epsilon(t);
+    const double floor = std::max(eps * io::min_normal(t), io::epsilon(stored) * io::min_normal(stored));
     Check k = rescale_check(id, p.title, rescaled_part(c.input, p.name), out, rs.s, p.power, eps, floor,
                             rescaled_entry_budget(p.power) + p.power * rs.delta / eps, detail::eps_unit(t));
     k.name += std::string(" (") + (p.by_alpha ? "alpha: " : "beta: ") + rs.source + ")";
@@ -306,10 +306,10 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
     const Matrix<double> B1 = c.output.B.size() ? c.output.B : Matrix<double>(c.input.B * rb.s.asDiagonal());
     io::dtype wt = v.value_dtypes.at("out.W_pt");
     for (const char* name : {"out.A", "out.B"})
-      if (v.value_dtypes.count(name) && dtype_epsilon(v.value_dtypes.at(name)) > dtype_epsilon(wt))
+      if (v.value_dtypes.count(name) && io::epsilon(v.value_dtypes.at(name)) > io::epsilon(wt))
         wt = v.value_dtypes.at(name);
     Check k = w_unchanged_check(c.input.W_pt, c.output.W_pt, c.input.A, c.input.B, A1, B1, ra.s, rb.s,
-                                c.bound.lora_scale, dtype_epsilon(wt), detail::eps_unit(wt));
+                                c.bound.lora_scale, io::epsilon(wt), detail::eps_unit(wt));
     if (!(c.output.A.size() && c.output.B.size())) k.detail += "; A', B' formed from the applied scaling";
     v.checks.push_back(k);
     v.seconds.emplace_back("W unchanged", clock.lap());
@@ -320,15 +320,15 @@ inline Verdict verify_case(const io::Case& c, const VerifyOptions& o) {
     const double s = c.bound.lora_scale;
     auto eps_g = [&](const char* grad) {
       io::dtype t = v.value_dtypes.at(grad);  // the precision the values carry
-      if (dtype_epsilon(v.value_dtypes.at("G")) > dtype_epsilon(t)) t = v.value_dtypes.at("G");
-      if (eps_c > dtype_epsilon(t)) t = v.compute;
+      if (io::epsilon(v.value_dtypes.at("G")) > io::epsilon(t)) t = v.value_dtypes.at("G");
+      if (eps_c > io::epsilon(t)) t = v.compute;
       return t;
     };
     const io::dtype ta = eps_g("grad_A"), tb = eps_g("grad_B");
     const GChecks g = g_checks(c.G, c.input.A, c.input.B, c.input.grad_A, c.input.grad_B, s, 2 * r);
-    Check ga = detail::gradient_check("grad_A_vs_G", "grad_A = lora_scale G B", g.gradients.grad_A, dtype_epsilon(ta),
+    Check ga = detail::gradient_check("grad_A_vs_G", "grad_A = lora_scale G B", g.gradients.grad_A, io::epsilon(ta),
                                       detail::eps_unit(ta));
-    Check gb = detail::gradient_check("grad_B_vs_G", "grad_B = lora_scale G^T A", g.gradients.grad_B, dtype_epsilon(tb),
+    Check gb = detail::gradient_check("grad_B_vs_G", "grad_B = lora_scale G^T A", g.gradients.grad_B, io::epsilon(tb),
                                       detail::eps_unit(tb));
     v.checks.push_back(ga);
     v.checks.push_back(gb);
