@@ -10,6 +10,9 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 tiny=(--d-model 16 --heads 2 --d-ff 32 --layers 1 --max-len 48 --task syn-rte --items 16 --rank-dial 4
       --train-size 128 --dev-size 32 --batch-size 8 --plots none)
 fail() { echo "FAIL: $*"; exit 1; }
+# The SHA-256 of each tensor a checkpoint records (its metadata also names its run, so whole files differ).
+tensor_sums() { grep -ao '"sha256\.[^_"][^"]*":"[0-9a-f]*"' "$1" | sort; }
+tiny_run() { "$train" "${tiny[@]}" --pretrained none "$@"; }
 
 case "$case_name" in
   bad_arguments)
@@ -52,9 +55,15 @@ case "$case_name" in
     [[ -f resumed/checkpoints/step-20.safetensors && ! -f resumed/checkpoints/final.safetensors ]] \
       || fail "no step-20 checkpoint"
     "$train" --resume resumed/checkpoints/step-20.safetensors --plots none 2>/dev/null || fail "resume failed"
-    for f in steps.csv eval.csv layers.csv checkpoints/final.safetensors; do
+    for f in steps.csv eval.csv layers.csv; do
       cmp "straight/$f" "resumed/$f" || fail "$f differs after resume"
-    done ;;
+    done
+    [[ -n "$(tensor_sums straight/checkpoints/final.safetensors)" ]] || fail "no tensor checksums in the checkpoint"
+    [[ "$(tensor_sums straight/checkpoints/final.safetensors)" == "$(tensor_sums resumed/checkpoints/final.safetensors)" ]] \
+      || fail "final checkpoint tensors differ after resume"
+    # The summary counts the whole run's shadow checks, the resumed half's included.
+    [[ "$(grep shadow_checks straight/summary.json)" == "$(grep shadow_checks resumed/summary.json)" ]] \
+      || fail "shadow_checks: $(grep shadow_checks straight/summary.json) straight, $(grep shadow_checks resumed/summary.json) resumed" ;;
   glue_dirs)
     gen=$4 fixtures=$5
     "$gen" --task syn-stsb --rank-dial 4 --items 16 --train 64 --dev 16 --test 16 --out gen >/dev/null || fail "glue-gen"
