@@ -2,7 +2,7 @@
 # CTest cases of scalora-train (label "train"); each a few seconds on a tiny encoder.
 #   cli_checks.sh CASE TRAIN_BIN WORKDIR [GLUE_GEN_BIN FIXTURES_DIR]
 # CASE: bad_arguments | shadow_pass | planted_fault | resume_scalora | resume_lora | glue_dirs | pretrain_cache
-#       | grid_report
+#       | grid_report | one_writer | overwrite | resume_rules | kill_resume | corrupt_checkpoint | short_write
 set -u
 case_name=$1 train=$2 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
@@ -18,11 +18,15 @@ case "$case_name" in
   bad_arguments)
     for args in "--method dora" "--task syn-qqp" "--steps 0" "--rank 0" "--optimizer adam" "--shadow-every -1" \
                 "--pretrained /nonexistent.safetensors" "--resume /nonexistent.safetensors" "--bogus" "--steps" \
-                "--inject-fault layer0" "--plots pdf"; do
+                "--inject-fault layer0" "--plots pdf" "--seeds 1,2,1" "--method lora,scalora,lora" \
+                "--task syn-rte,syn-rte"; do
       "$train" $args --out out >/dev/null 2>err.txt; rc=$?
       [[ $rc -eq 2 ]] || fail "'$args' exited $rc, expected 2"
       grep -q "scalora-train:" err.txt || fail "'$args': no message"
+      [[ $(wc -l < err.txt) -le 2 ]] || fail "'$args': $(wc -l < err.txt) lines of error"
     done
+    "$train" --lr 0 >/dev/null 2>err.txt
+    grep -q "expected a number in \[1e-09, 9.99\]" err.txt || fail "--lr 0: $(cat err.txt)"
     # A directory that is not a GLUE task, and a file that is not a checkpoint.
     mkdir -p not-glue && echo x > not-glue/train.tsv
     "$train" "${tiny[@]}" --task not-glue --pretrained none --steps 1 --out out >/dev/null 2>&1; rc=$?
@@ -97,6 +101,104 @@ case "$case_name" in
       || fail "--report tables differ from the grid's"
     mkdir -p empty && "$train" --report empty >/dev/null 2>&1; rc=$?
     [[ $rc -eq 2 ]] || fail "--report of a directory without runs exited $rc, expected 2" ;;
+  one_writer)
+    # A second writer of a locked --out fails at once (exit 3) naming the holder, --overwrite included.
+    "$train" "${tiny[@]}" --pretrained none --steps 100000000 --out a 2>/dev/null & holder=$!
+    trap 'kill -9 $holder 2>/dev/null' EXIT
+    for _ in $(seq 100); do [[ -f a/run.json ]] && break; sleep 0.05; done
+    [[ -f a/run.json ]] || fail "the first run wrote no run.json"
+    for extra in "" "--overwrite"; do
+      start=$(date +%s%N)
+      tiny_run --steps 2 $extra --out a >/dev/null 2>err.txt; rc=$?
+      [[ $rc -eq 3 ]] || fail "second writer ($extra) exited $rc, expected 3"
+      (( ($(date +%s%N) - start) / 1000000 < 3000 )) || fail "the second writer waited"
+      grep -q "in use by pid $holder host .* started 20" err.txt || { cat err.txt; fail "holder not named"; }
+    done
+    kill $holder; wait $holder 2>/dev/null
+    # The kernel released the dead holder's lock: the directory is merely not empty now.
+    tiny_run --steps 2 --out a >/dev/null 2>err.txt; rc=$?
+    [[ $rc -eq 2 ]] && grep -q "not empty (.*run.json" err.txt || fail "after the holder died: exit $rc, $(cat err.txt)" ;;
+  overwrite)
+    tiny_run --method lora --steps 6 --checkpoint-every 2 --out a 2>/dev/null || fail "first run"
+    cp a/summary.json old-summary.json
+    tiny_run --method lora --steps 3 --out a >/dev/null 2>err.txt; rc=$?
+    [[ $rc -eq 2 ]] || fail "a non-empty --out exited $rc, expected 2"
+    grep -q "is not empty (checkpoints, eval.csv" err.txt || fail "refusal does not name the contents: $(cat err.txt)"
+    [[ $(wc -l < err.txt) -le 2 ]] || fail "an argument error printed $(wc -l < err.txt) lines"
+    cmp a/summary.json old-summary.json || fail "the refused run touched the old summary"
+    tiny_run --method lora --steps 3 --overwrite --out a 2>/dev/null || fail "--overwrite run"
+    aside=$(ls -d a.old-* 2>/dev/null | head -1)
+    [[ -n "$aside" ]] && cmp "$aside/summary.json" old-summary.json && [[ -f "$aside/checkpoints/step-6.safetensors" ]] \
+      || fail "old contents not moved aside whole"
+    [[ ! -e a/checkpoints/step-6.safetensors && $(grep -c . a/steps.csv) -eq 4 ]] || fail "stale files in the new run"
+    grep -q '"steps_done": 3' a/summary.json || fail "summary is not the new run's"
+    grep -q '"run_id"' a/run.json && grep -q '"version"' a/run.json && grep -q '"started"' a/run.json \
+      && grep -q '"settings"' a/run.json || fail "run.json lacks what produced the directory" ;;
+  resume_rules)
+    tiny_run --method scalora --steps 40 --checkpoint-every 10 --stop-after 20 --shadow-every 5 --out r 2>/dev/null \
+      || fail "first half"
+    tiny_run --method scalora --steps 40 --checkpoint-every 10 --out other 2>/dev/null || fail "other run"
+    tiny_run --method scalora --steps 40 --shadow-every 5 --out straight 2>/dev/null || fail "straight run"
+    ck=r/checkpoints/step-20.safetensors
+    for args in "--lr 0.01" "--task syn-sst2" "--method lora" "--seeds 2" "--checkpoint-every 5" "--shadow-every 7" \
+                "--eval-every 3" "--pretrain-steps 9" "--steps 10" "--out other"; do
+      "$train" --resume $ck $args --plots none >/dev/null 2>err.txt; rc=$?
+      [[ $rc -eq 2 ]] || fail "--resume with '$args' exited $rc, expected 2"
+      grep -q -- "${args%% *}" err.txt || fail "'$args': the error does not name the option: $(cat err.txt)"
+    done
+    cp other/checkpoints/step-20.safetensors r/checkpoints/foreign.safetensors
+    "$train" --resume r/checkpoints/foreign.safetensors --plots none >/dev/null 2>err.txt; rc=$?
+    [[ $rc -eq 2 ]] && grep -q "resumes only in its own run's directory" err.txt || fail "foreign checkpoint: exit $rc"
+    rm r/checkpoints/foreign.safetensors
+    # A stale temporary whose name a live process could reuse (this shell's pid) does not block the resume.
+    touch "r/checkpoints/step-30.safetensors.tmp.$$.0123456789abcdef"
+    # Stored settings may be repeated; --checkpoint-every is the stored one (10) without being given.
+    "$train" --resume $ck --lr 0.003 --shadow-every 5 --plots none 2>err.txt || { cat err.txt; fail "resume failed"; }
+    [[ -f r/checkpoints/step-30.safetensors && -f r/checkpoints/step-40.safetensors ]] || fail "resume lost --checkpoint-every"
+    [[ -z "$(find r -name '*.tmp.*')" ]] || fail "stale temporary left: $(find r -name '*.tmp.*')"
+    [[ "$(grep shadow_checks r/summary.json)" == "$(grep shadow_checks straight/summary.json)" ]] \
+      || fail "shadow_checks not the whole run's: $(grep shadow_checks r/summary.json straight/summary.json)"
+    # --steps may extend a run.
+    "$train" --resume r/checkpoints/step-40.safetensors --steps 50 --plots none 2>/dev/null || fail "--steps 50 extension"
+    [[ $(tail -n 1 r/steps.csv | cut -d, -f1) == 50 ]] && grep -q '"steps_done": 50' r/summary.json \
+      || fail "the extension did not reach step 50" ;;
+  kill_resume)
+    # Killed (SIGKILL) mid-run and resumed from its newest checkpoint, a run writes the straight run's logs.
+    common=(--method scalora --steps 600 --eval-every 50 --shadow-every 50 --checkpoint-every 20)
+    tiny_run "${common[@]}" --out straight 2>/dev/null || fail "uninterrupted run"
+    "$train" "${tiny[@]}" --pretrained none "${common[@]}" --out killed 2>/dev/null & pid=$!
+    trap 'kill -9 $pid 2>/dev/null' EXIT
+    for _ in $(seq 500); do [[ -f killed/checkpoints/step-20.safetensors ]] && break; sleep 0.01; done
+    kill -9 $pid; wait $pid 2>/dev/null
+    [[ ! -f killed/summary.json ]] || fail "the run finished before the kill (make it longer)"
+    newest=$(ls killed/checkpoints/step-*.safetensors | sort -t- -k2 -n | tail -1)
+    [[ -n "$newest" ]] || fail "no checkpoint before the kill"
+    "$train" --resume "$newest" --plots none 2>/dev/null || fail "resume after the kill"
+    for f in steps.csv eval.csv layers.csv; do cmp straight/$f killed/$f || fail "$f differs"; done
+    [[ "$(grep shadow_checks straight/summary.json)" == "$(grep shadow_checks killed/summary.json)" ]] \
+      || fail "shadow_checks differ after the kill" ;;
+  corrupt_checkpoint)
+    tiny_run --method lora --steps 4 --checkpoint-every 2 --stop-after 2 --out r 2>/dev/null || fail "run"
+    ck=r/checkpoints/step-2.safetensors
+    cp $ck good.safetensors
+    size=$(stat -c %s $ck)
+    printf '\x55' | dd of=$ck bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null  # a byte of the last tensor
+    "$train" --resume $ck --plots none >/dev/null 2>err.txt; rc=$?
+    [[ $rc -eq 2 ]] || fail "corrupted checkpoint exited $rc, expected 2"
+    grep -q "checksum_mismatch.*tensor '" err.txt || fail "the error does not name the tensor: $(cat err.txt)"
+    cp good.safetensors $ck
+    sed -i 's/"task_name":"syn-rte"/"task_name":"syn-rtf"/' $ck  # metadata, same length
+    "$train" --resume $ck --plots none >/dev/null 2>err.txt; rc=$?
+    [[ $rc -eq 2 ]] && grep -q "tensor '__metadata__'" err.txt || fail "corrupted metadata: exit $rc, $(cat err.txt)" ;;
+  short_write)
+    # A file-size limit makes a CSV row's write fail part-way: exit 3 with the system's reason, whole rows only.
+    (trap '' XFSZ; ulimit -f 8; exec "$train" "${tiny[@]}" --pretrained none --method lora --steps 400 --out a) \
+      >/dev/null 2>err.txt; rc=$?
+    [[ $rc -eq 3 ]] || fail "exit $rc, expected 3"
+    grep -q "File too large" err.txt || fail "no system reason: $(cat err.txt)"
+    for f in a/*.csv; do [[ -z "$(tail -c 1 "$f")" ]] || fail "$f ends in a partial row"; done
+    awk -F, 'NR>1 && NF!=4 {bad=1} END {exit bad}' a/steps.csv || fail "steps.csv has a broken row"
+    [[ ! -f a/summary.json ]] || fail "a failed run wrote a summary" ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "PASS $case_name"

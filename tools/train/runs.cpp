@@ -148,8 +148,7 @@ FinetuneSettings settings_of(const Options& o, const RunSpec& r) {
 /// failure writes dir/shadow_failure.txt and rethrows.
 nlohmann::json run_one(const FinetuneSettings& s, std::shared_ptr<const TaskData> data, const ModelShape& shape,
                        const model::StateDict<float>* pretrained, const Checkpoint* resume, const Options& o,
-                       const std::string& dir, bool show_progress, const std::string& run_id,
-                       long shadow_checks_before = 0) {
+                       const std::string& dir, bool show_progress, const std::string& run_id) {
   FineTuner tuner(s, std::move(data), shape, pretrained);
   if (resume) {
     tuner.restore(*resume);
@@ -161,11 +160,12 @@ nlohmann::json run_one(const FinetuneSettings& s, std::shared_ptr<const TaskData
   if (rescales(s.method)) {
     rescaler = std::make_unique<KernelRescaler>(tuner.adapted_layers(), s, o.fault);
     tuner.set_rescaler(rescaler.get());
+    if (resume) rescaler->set_next_shadow_step(std::stol(resume->metadata.at("shadow_next")));
   }
   RunOptions ro = o.run;
   ro.out_dir = dir;
   ro.run_id = run_id;
-  if (resume) ro.shadow_checks_before = shadow_checks_before;
+  if (resume) ro.shadow_checks_before = std::stol(resume->metadata.at("shadow_checks"));
   std::unique_ptr<ProgressBar> bar;
   if (show_progress) {
     bar = std::make_unique<ProgressBar>(tuner.data().name + " " + method_name(s.method) + " seed " +
@@ -290,7 +290,9 @@ void run_resumed(const Options& o) {
                                {"arguments", o.arguments}, {"steps", s.steps}});
   io::write_file_atomically(record_path, record.dump(2) + "\n");
   auto data = std::make_shared<const TaskData>(load_task(s.task, shape.max_len));
-  run_one(s, data, shape, nullptr, &ckpt, ro, dir, true, run_id, std::stol(meta("shadow_checks")));
+  meta("shadow_checks");
+  meta("shadow_next");
+  run_one(s, data, shape, nullptr, &ckpt, ro, dir, true, run_id);
 }
 
 void report_only(const Options& o) {

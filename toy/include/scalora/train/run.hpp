@@ -238,6 +238,7 @@ inline RunSummary run_finetune(FineTuner& tuner, const RunOptions& opt, const Re
     c.metadata["run_id"] = opt.run_id;
     c.metadata["run_options"] = stored_run_options(opt).dump();
     c.metadata["shadow_checks"] = std::to_string(shadow_checks());
+    c.metadata["shadow_next"] = std::to_string(rescaler ? rescaler->next_shadow_step() : 0);
     write_checkpoint(opt.out_dir + "/checkpoints/" + name + ".safetensors", c);
   };
   if (start == 0) evaluate();
