@@ -19,13 +19,18 @@ inline constexpr int kExitOk = 0, kExitFailed = 1, kExitInvalid = 2, kExitError 
 /// Call once, last, before returning `code` from main.
 /// @returns `code`, or kExitError after printing "<tool>: cannot write the standard output: <reason>".
 inline int close_stdout(const char* tool, int code = kExitOk) {
-  const int earlier = errno;  // the reason of an earlier failed write, when one failed
   std::cout.flush();
   const bool failed_before = !std::cout || std::ferror(stdout) != 0;
   errno = 0;
   bool bad = std::fflush(stdout) != 0;
-  int err = bad ? errno : (failed_before ? earlier : 0);
-  bad = bad || failed_before;
+  int err = errno;
+  if (failed_before && !bad) {
+    // An earlier write failed and errno has moved on since: one more byte gives the reason.
+    std::clearerr(stdout);
+    errno = 0;
+    err = std::fputc('\n', stdout) == EOF || std::fflush(stdout) != 0 ? errno : 0;
+    bad = true;
+  }
   if (std::fclose(stdout) != 0 && !bad) {
     bad = true;
     err = errno;
