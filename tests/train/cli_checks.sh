@@ -83,7 +83,14 @@ case "$case_name" in
     grep -q "pre-training" err1.txt || fail "did not pre-train"
     "$train" "${tiny[@]}" "${pre[@]}" --out b 2>err2.txt || { cat err2.txt; fail "second run"; }
     grep -q "(cached)" err2.txt || fail "did not reuse the cache"
-    cmp a/steps.csv b/steps.csv || fail "cached pre-training gave another run" ;;
+    cmp a/steps.csv b/steps.csv || fail "cached pre-training gave another run"
+    # Two processes on one empty cache: one pre-trains, the other waits for it and reuses it.
+    pre2=(--pretrain-steps 6 --pretrain-documents 200 --pretrained auto --cache cache2 --method lora --steps 2)
+    "$train" "${tiny[@]}" "${pre2[@]}" --out c 2>err3.txt & first=$!
+    "$train" "${tiny[@]}" "${pre2[@]}" --out d 2>err4.txt || { cat err4.txt; fail "second concurrent run"; }
+    wait $first || { cat err3.txt; fail "first concurrent run"; }
+    [[ $(cat err3.txt err4.txt | grep -c "pre-training (masked LM") -eq 1 ]] || fail "pre-trained twice or never"
+    cmp c/steps.csv a/steps.csv && cmp d/steps.csv a/steps.csv || fail "concurrent cache users differ" ;;
   grid_report)
     # A grid writes <out>/<task>/<method>-r<rank>/seed-<s>/ and a report; --report DIR rebuilds it.
     "$train" "${tiny[@]}" --pretrained none --method lora,scalora --seeds 1,2 --steps 6 --jobs 2 --out g 2>err.txt \

@@ -36,11 +36,15 @@ model::StateDict<float> pretrained_state(const Options& o) {
   const std::string key = io::sha256_hex(cache_text(o.pretrain)).substr(0, 16);
   const std::string dir = o.cache + "/pretrain-" + key;
   const std::string path = dir + "/pretrained.safetensors";
-  if (fs::exists(path)) {
+  const auto cached = [&] {
     std::fprintf(stderr, "pre-trained checkpoint: %s (cached)\n", path.c_str());
     return read_checkpoint(path).state;
-  }
-  fs::create_directories(dir);
+  };
+  if (fs::exists(path)) return cached();
+  // One process pre-trains a key; another waits for it and reads its checkpoint.
+  const io::DirectoryLock lock(dir, true);
+  if (fs::exists(path)) return cached();
+  io::remove_stale_temporaries(dir);
   std::fprintf(stderr, "pre-training (masked LM, %ld steps) into %s\n", o.pretrain.steps, dir.c_str());
   const auto t0 = std::chrono::steady_clock::now();
   Pretrainer pre(o.pretrain);

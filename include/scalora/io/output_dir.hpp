@@ -47,16 +47,19 @@ inline std::string host_name() {
 /// destruction; "<dir>/.lock" names the holder ("pid P host H started T").
 class DirectoryLock {
  public:
+  /// wait: block until the holder releases the lock instead of throwing busy.
   /// @throws io_error(busy) naming the holder when another process holds the lock;
   /// io_error(write_failed) when the directory or lock file cannot be created.
-  explicit DirectoryLock(const std::string& dir) : dir_(dir) {
+  explicit DirectoryLock(const std::string& dir, bool wait = false) : dir_(dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw io_error(io_problem::write_failed, dir, "", "cannot create the directory: " + ec.message());
     const std::string path = dir + "/" + kLockName;
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd_ < 0) fail(path, "open");
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    while (wait && ::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) fail(path, "flock");
+    if (!wait && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       if (err != EWOULDBLOCK) fail(path, "flock");
       char buf[256] = {};
