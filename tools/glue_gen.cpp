@@ -5,7 +5,8 @@
 //   scalora-glue-gen --task syn-stsb --rank-dial 32 --seed 1 --out data/
 //   scalora-glue-gen --all --out data/
 //
-// Exit status: 0 written, 1 generation or file error, 2 bad arguments.
+// Exit status (docs/validating.md, "Exit status"): 0 written, 2 bad arguments,
+// 3 the files could not be written (I/O, out of memory).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 
 #include "scalora/io/file.hpp"
 #include "scalora/tasks.hpp"
+#include "exit_status.hpp"
 
 namespace {
 
@@ -215,12 +217,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return run(o);
+    return scalora::tools::close_stdout("scalora-glue-gen", run(o));
   } catch (const scalora::invalid_argument& e) {
     std::cerr << "scalora-glue-gen: " << e.what() << "\n";
-    return 2;
+    return scalora::tools::kExitInvalid;
   } catch (const std::exception& e) {
     std::cerr << "scalora-glue-gen: " << e.what() << "\n";
-    return 1;
+    return scalora::tools::kExitError;
   }
 }

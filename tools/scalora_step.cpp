@@ -8,7 +8,8 @@
 //   scalora-step --case FILE [--explain] [--json]
 //
 // Exit status: 0 every reference check passed (a case without outputs: explained),
-// 1 a check failed, 2 bad arguments or an unreadable case, 4 inconclusive.
+// 1 a check failed, 2 bad arguments or an unreadable case, 3 I/O (the standard
+// output included) or out of memory, 4 inconclusive (docs/validating.md, "Exit status").
 #include <Eigen/Eigenvalues>
 #include <cstdio>
 #include <cmath>
@@ -20,6 +21,7 @@
 #include "scalora/io/case_file.hpp"
 #include "scalora/reference.hpp"
 #include "verify_core.hpp"
+#include "exit_status.hpp"
 
 namespace {
 
@@ -574,7 +576,10 @@ int run(const Options& o) { return o.case_file.empty() ? run_example(o) : run_ca
 
 int main(int argc, char** argv) {
   try {
-    return run(parse(argc, argv));
+    return scalora::tools::close_stdout("scalora-step", run(parse(argc, argv)));
+  } catch (const std::bad_alloc&) {
+    std::cerr << "scalora-step: out of memory\n";
+    return scalora::tools::kExitError;
   } catch (const UsageError& e) {
     std::cerr << "scalora-step: " << e.what() << "\n" << kUsage;
     return 2;
@@ -583,6 +588,7 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const scalora::io::io_error& e) {
     std::cerr << "scalora-step: " << e.what() << "\n";
-    return 2;
+    return e.problem() == scalora::io::io_problem::write_failed ? scalora::tools::kExitError
+                                                                : scalora::tools::kExitInvalid;
   }
 }

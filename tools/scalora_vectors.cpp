@@ -9,7 +9,7 @@
 // --large adds realistic shapes (4096 x 4096 and 4096 x 14336, r = 8; about
 // 1 GB, generated on demand, never committed). --bench writes bench_verify's
 // cases instead of the suite (r = 8 ... 128, 384 x 512 to 4096 x 14336; about 2 GB). Exit status: 0 written, 2 bad
-// arguments or a write error. Case list and format: docs/validating.md.
+// arguments, 3 a write error or out of memory (docs/validating.md, "Exit status"). Case list and format: docs/validating.md.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -29,6 +29,7 @@
 #include "scalora/linalg/step.hpp"
 #include "scalora/version.hpp"
 #include "verify_core.hpp"
+#include "exit_status.hpp"
 
 namespace {
 
@@ -795,9 +796,9 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
+    return scalora::tools::close_stdout("scalora-vectors", run(argc, argv));
+  } catch (const std::exception& e) {  // the arguments are checked in run(): anything else is I/O or memory
     std::fprintf(stderr, "scalora-vectors: %s\n", e.what());
-    return 2;
+    return scalora::tools::kExitError;
   }
 }

@@ -23,6 +23,7 @@
 
 #include "scalora/io/file.hpp"
 #include "verify_core.hpp"
+#include "exit_status.hpp"
 
 namespace {
 
@@ -457,4 +458,11 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return run(argc, argv); }
+int main(int argc, char** argv) {
+  try {
+    return scalora::tools::close_stdout("scalora-verify", run(argc, argv));
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "scalora-verify: out of memory\n");
+    return scalora::tools::kExitError;
+  }
+}

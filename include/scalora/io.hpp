@@ -7,6 +7,7 @@
 #include "scalora/io/case_file.hpp"
 #include "scalora/io/dtype.hpp"
 #include "scalora/io/file.hpp"
+#include "scalora/io/output_dir.hpp"
 #include "scalora/io/io_error.hpp"
 #include "scalora/io/npy.hpp"
 #include "scalora/io/npz.hpp"

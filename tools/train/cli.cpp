@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -25,6 +27,13 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+/// A bound as "%g" shows it (1e-09, 9.99, 100000000).
+std::string bound_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 long parse_long(const std::string& name, const std::string& v, long lo, long hi) {
   try {
     std::size_t pos = 0;
@@ -43,8 +52,7 @@ double parse_double(const std::string& name, const std::string& v, double lo, do
     if (pos == v.size() && x >= lo && x <= hi) return x;
   } catch (const std::exception&) {
   }
-  throw UsageError(name + ": expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
-                   v + "'");
+  throw UsageError(name + ": expected a number in [" + bound_text(lo) + ", " + bound_text(hi) + "], got '" + v + "'");
 }
 
 /// What an option does with its value (the option's name, for the errors).
@@ -145,12 +153,16 @@ Fine-tunes a pre-trained toy encoder on GLUE-style tasks (docs/training.md).
   --cache DIR            pre-training cache [$SCALORA_CACHE_DIR or build/cache]
   --pretrain-steps N [3000]  --pretrain-documents N [20000]  --d-model D [64]  --layers N [2]
   --heads H [4]  --d-ff F [256]  --max-len L [48]
-  --resume CKPT          continue a run from its checkpoint (settings come from the checkpoint)
+  --resume CKPT          continue a run from its checkpoint (settings come from the checkpoint; only
+                         --steps (to extend), --stop-after, --plots, --jobs may differ)
   --checkpoint-every N [0]  --stop-after N (stop early, as if interrupted)  --no-final-checkpoint
-  --out DIR [scalora-train-out]  --jobs N (runs in parallel) [1]  --plots svg|png|none [svg]
+  --out DIR [scalora-train-out]  must be empty or absent (one writer at a time, locked)
+  --overwrite            move the contents of a non-empty --out aside to DIR.old-<time>-<pid> first
+  --jobs N (runs in parallel) [1]  --plots svg|png|none [svg]
   --report DIR           write DIR/results.md and plots from the runs under DIR/<task>/<method>/seed-*/
   --inject-fault LAYER@STEP  (testing) corrupt a kernel result; the next shadow check must stop the run
-Exit status: 0 done, 1 shadow check failed, 2 invalid arguments or unreadable input, 3 other failure.
+Exit status: 0 done, 1 shadow check failed, 2 invalid input (arguments, task, checkpoint, non-empty --out),
+3 could not do the work (I/O, out of memory, --out locked by another process); docs/validating.md.
 )";
 
 std::string MethodEntry::label() const {
@@ -173,6 +185,7 @@ Options parse(int argc, const char* const* argv) {
   Options o;
   std::vector<std::string> task_texts{"syn-stsb"}, method_texts{"scalora"};
   bool warmup_given = false;
+  o.arguments.assign(argv + std::min(argc, 1), argv + argc);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -181,6 +194,11 @@ Options parse(int argc, const char* const* argv) {
     }
     if (a == "--no-final-checkpoint") {
       o.run.final_checkpoint = false;
+      o.given.emplace_back(a, "");
+      continue;
+    }
+    if (a == "--overwrite") {
+      o.overwrite = true;
       continue;
     }
     const auto h = handlers().find(a);
@@ -188,6 +206,7 @@ Options parse(int argc, const char* const* argv) {
     if (!list && h == handlers().end()) throw UsageError("unknown option '" + a + "'");
     if (i + 1 >= argc) throw UsageError(a + " needs a value");
     const std::string v = argv[++i];
+    o.given.emplace_back(a, v);
     if (a == "--task") {
       task_texts = split_list(v);
     } else if (a == "--method") {
@@ -216,6 +235,18 @@ Options parse(int argc, const char* const* argv) {
     else e.spec.generated.task = tasks::parse_task(t, "--task");
     o.tasks.push_back(e);
   }
+  for (std::size_t i = 0; i < o.seeds.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.seeds[i] == o.seeds[j]) throw UsageError("--seeds: seed " + std::to_string(o.seeds[i]) + " given twice");
+  for (std::size_t i = 0; i < o.methods.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.methods[i].label() == o.methods[j].label())
+        throw UsageError("--method: " + o.methods[i].label() + " given twice");
+  for (std::size_t i = 0; i < o.tasks.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.tasks[i].spec.directory == o.tasks[j].spec.directory &&
+          (!o.tasks[i].spec.directory.empty() || o.tasks[i].spec.generated.task == o.tasks[j].spec.generated.task))
+        throw UsageError("--task: " + o.tasks[i].text + " given twice");
   if (!o.lr_given) o.base.optim.lr = 0;  // per method: default_lr()
   if (!warmup_given) o.base.optim.warmup_steps = o.base.steps / 20;
   validate(o.pretrain);
@@ -224,6 +255,64 @@ Options parse(int argc, const char* const* argv) {
     o.cache = env && *env ? env : "build/cache";
   }
   return o;
+}
+
+bool may_change_on_resume(const std::string& option) {
+  return option == "--resume" || option == "--steps" || option == "--stop-after" || option == "--plots" ||
+         option == "--jobs" || option == "--out" || option == "--inject-fault";
+}
+
+FinetuneSettings resumed_settings(const Options& o, const FinetuneSettings& stored, const ModelShape& shape,
+                                  const RunOptions& stored_run) {
+  std::string conflicts;
+  const auto conflict = [&](const std::string& option, const std::string& why) {
+    conflicts += (conflicts.empty() ? "" : "; ") + option + " " + why;
+  };
+  FinetuneSettings s = stored;
+  for (const auto& [a, v] : o.given) {
+    if (a == "--steps") {
+      s.steps = parse_long(a, v, 1, 100'000'000);
+      continue;
+    }
+    if (may_change_on_resume(a)) continue;
+    Options x;  // the stored run with this one option applied
+    x.base = stored;
+    x.pretrain.shape = shape;
+    x.run = stored_run;
+    x.base.task.generated.task = stored.task.generated.task;
+    const bool list = a == "--task" || a == "--method" || a == "--seeds" || a == "--seed";
+    if (a == "--no-final-checkpoint") {
+      x.run.final_checkpoint = false;
+    } else if (a == "--seeds" || a == "--seed") {
+      const std::vector<std::string> seeds = split_list(v);
+      x.base.seed = seeds.size() == 1 ? std::uint64_t(parse_long(a, seeds[0], 0, 1L << 40)) : ~std::uint64_t{0};
+    } else if (a == "--method") {
+      const std::vector<std::string> ms = split_list(v);
+      const std::size_t colon = ms[0].find(':');
+      x.base.method = ms.size() == 1 ? parse_method(ms[0].substr(0, colon), a) : Method::full;
+      if (colon != std::string::npos) x.base.rank = parse_long(a, ms[0].substr(colon + 1), 1, kMaxKernelRank);
+      if (ms.size() != 1) x.base.rank = 0;
+    } else if (a == "--task") {
+      const std::vector<std::string> ts = split_list(v);
+      if (ts.size() != 1) x.base.task.directory = "?";
+      else if (fs::is_directory(ts[0])) x.base.task.directory = fs::absolute(ts[0]).lexically_normal().string();
+      else x.base.task.generated.task = tasks::parse_task(ts[0], a);
+    } else if (!list) {
+      handlers().at(a)(x, a, v);
+    }
+    const bool pretraining = a == "--pretrained" || a == "--cache" || a == "--pretrain-steps" ||
+                             a == "--pretrain-documents";
+    if (pretraining) conflict(a, "has no effect on a resumed run (its state comes from the checkpoint)");
+    else if (nlohmann::json(x.base).dump() != nlohmann::json(stored).dump() ||
+             nlohmann::json(x.pretrain.shape).dump() != nlohmann::json(shape).dump() ||
+             x.run.checkpoint_every != stored_run.checkpoint_every ||
+             x.run.final_checkpoint != stored_run.final_checkpoint)
+      conflict(a, v.empty() ? "differs from the checkpoint's run" : v + " differs from the checkpoint's run");
+  }
+  if (!conflicts.empty())
+    throw UsageError("--resume: " + conflicts + " (only --steps, --stop-after, --plots and --jobs may change)");
+  validate(s);
+  return s;
 }
 
 }  // namespace scalora::train::cli

@@ -14,7 +14,7 @@
 
 namespace scalora::train::cli {
 
-/// Bad command-line arguments (exit status 2, with the usage text).
+/// Bad command-line arguments (exit status 2, with a hint to --help).
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -50,6 +50,9 @@ struct Options {
   RunOptions run;
   std::string out = "scalora-train-out";
   bool out_given = false;
+  bool overwrite = false;  ///< --overwrite: move a non-empty --out's contents aside instead of refusing
+  std::vector<std::string> arguments;  ///< argv[1..], for run.json
+  std::vector<std::pair<std::string, std::string>> given;  ///< the options with a value, as given
   int jobs = 1;
   std::string plots = "svg";
   FaultInjection fault;
@@ -58,7 +61,16 @@ struct Options {
 /// Default peak learning rates (docs/training.md, "Hyperparameters").
 double default_lr(Method m, OptimizerKind o, long rank);
 
-/// @throws UsageError naming the option and what is wrong.
+/// @throws UsageError naming the option and what is wrong (also a seed, method or task given twice).
 Options parse(int argc, const char* const* argv);
+
+/// The options that may differ from a checkpoint's run on --resume (docs/training.md, "Resume").
+bool may_change_on_resume(const std::string& option);
+
+/// The settings of a resumed run: the checkpoint's `stored` settings, with --steps of `o` applied.
+/// @throws UsageError naming each option of `o` that conflicts with the stored run (its
+/// settings, shape, checkpoint cadence) or has no effect on a resumed run.
+FinetuneSettings resumed_settings(const Options& o, const FinetuneSettings& stored, const ModelShape& shape,
+                                  const RunOptions& stored_run);
 
 }  // namespace scalora::train::cli

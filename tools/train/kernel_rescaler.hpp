@@ -60,6 +60,8 @@ class KernelRescaler final : public Rescaler {
   }
 
   long shadow_checks() const override { return checks_; }
+  long next_shadow_step() const override { return next_shadow_; }
+  void set_next_shadow_step(long step) override { next_shadow_ = step; }
   double shadow_seconds() const override { return shadow_seconds_; }
   /// Bytes of kernel workspace (the O((m + n + r) r) per layer of docs/gpu.md).
   std::size_t workspace_bytes() const { return batch_.workspace_bytes(); }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <random>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -18,7 +19,9 @@
 #include "progress.hpp"
 #include "report.hpp"
 #include "scalora/io/file.hpp"
+#include "scalora/io/output_dir.hpp"
 #include "scalora/io/sha256.hpp"
+#include "scalora/version.hpp"
 #include "worker_pool.hpp"
 
 namespace scalora::train::cli {
@@ -33,11 +36,15 @@ model::StateDict<float> pretrained_state(const Options& o) {
   const std::string key = io::sha256_hex(cache_text(o.pretrain)).substr(0, 16);
   const std::string dir = o.cache + "/pretrain-" + key;
   const std::string path = dir + "/pretrained.safetensors";
-  if (fs::exists(path)) {
+  const auto cached = [&] {
     std::fprintf(stderr, "pre-trained checkpoint: %s (cached)\n", path.c_str());
     return read_checkpoint(path).state;
-  }
-  fs::create_directories(dir);
+  };
+  if (fs::exists(path)) return cached();
+  // One process pre-trains a key; another waits for it and reads its checkpoint.
+  const io::DirectoryLock lock(dir, true);
+  if (fs::exists(path)) return cached();
+  io::remove_stale_temporaries(dir);
   std::fprintf(stderr, "pre-training (masked LM, %ld steps) into %s\n", o.pretrain.steps, dir.c_str());
   const auto t0 = std::chrono::steady_clock::now();
   Pretrainer pre(o.pretrain);
@@ -82,6 +89,46 @@ model::StateDict<float> pretrained_state(const Options& o) {
   return c.state;
 }
 
+/// 128 random bits as hex: a run's identity.
+std::string random_id() {
+  std::random_device rd;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return buf;
+}
+
+constexpr const char* kRunRecord = "run.json";
+
+/// dir/run.json: what produced the directory (tool, version, start time, host, pid,
+/// arguments), its run identity and `extra` (the settings).
+void write_run_record(const std::string& dir, const Options& o, const std::string& run_id, const nlohmann::json& extra) {
+  nlohmann::json j = {{"tool", "scalora-train"}, {"version", version_string}, {"started", io::utc_now()},
+                      {"host", io::host_name()}, {"pid", long(::getpid())}, {"arguments", o.arguments},
+                      {"run_id", run_id}};
+  j.update(extra);
+  io::write_file_atomically(dir + "/" + kRunRecord, j.dump(2) + "\n");
+}
+
+/// Takes --out for a new run: a directory that is absent or empty (but its lock file),
+/// or whose contents --overwrite moved aside; stale temporaries removed.
+/// @throws io::io_error(busy) when another process holds it, UsageError when it is not empty.
+std::unique_ptr<io::DirectoryLock> take_new_output(const Options& o) {
+  auto lock = std::make_unique<io::DirectoryLock>(o.out);
+  const std::vector<std::string> there = io::directory_entries(o.out);
+  if (!there.empty() && !o.overwrite) {
+    std::string names;
+    for (std::size_t k = 0; k < there.size() && k < 5; ++k) names += (k ? ", " : "") + there[k];
+    if (there.size() > 5) names += ", ... (" + std::to_string(there.size()) + " entries)";
+    throw UsageError("--out " + o.out + " is not empty (" + names +
+                     "): choose another directory, continue a run with --resume, or pass --overwrite");
+  }
+  if (!there.empty())
+    std::fprintf(stderr, "--overwrite: the old contents of %s moved to %s\n", o.out.c_str(),
+                 io::move_contents_aside(o.out).c_str());
+  io::remove_stale_temporaries(o.out);
+  return lock;
+}
+
 /// One run of the grid.
 struct RunSpec {
   std::size_t task = 0;  ///< index into Options::tasks
@@ -105,16 +152,24 @@ FinetuneSettings settings_of(const Options& o, const RunSpec& r) {
 /// failure writes dir/shadow_failure.txt and rethrows.
 nlohmann::json run_one(const FinetuneSettings& s, std::shared_ptr<const TaskData> data, const ModelShape& shape,
                        const model::StateDict<float>* pretrained, const Checkpoint* resume, const Options& o,
-                       const std::string& dir, bool show_progress) {
+                       const std::string& dir, bool show_progress, const std::string& run_id) {
   FineTuner tuner(s, std::move(data), shape, pretrained);
-  if (resume) tuner.restore(*resume);
+  if (resume) {
+    tuner.restore(*resume);
+    if (tuner.steps_done() > s.steps)
+      throw UsageError("--steps " + std::to_string(s.steps) + " is below the checkpoint's step " +
+                       std::to_string(tuner.steps_done()) + " (--steps may only extend a resumed run)");
+  }
   std::unique_ptr<KernelRescaler> rescaler;
   if (rescales(s.method)) {
     rescaler = std::make_unique<KernelRescaler>(tuner.adapted_layers(), s, o.fault);
     tuner.set_rescaler(rescaler.get());
+    if (resume) rescaler->set_next_shadow_step(std::stol(resume->metadata.at("shadow_next")));
   }
   RunOptions ro = o.run;
   ro.out_dir = dir;
+  ro.run_id = run_id;
+  if (resume) ro.shadow_checks_before = std::stol(resume->metadata.at("shadow_checks"));
   std::unique_ptr<ProgressBar> bar;
   if (show_progress) {
     bar = std::make_unique<ProgressBar>(tuner.data().name + " " + method_name(s.method) + " seed " +
@@ -144,6 +199,7 @@ void warn_without_gnuplot(const Options& o) {
 }  // namespace
 
 void run_grid(const Options& o) {
+  const std::unique_ptr<io::DirectoryLock> lock = take_new_output(o);
   warn_without_gnuplot(o);
   const bool use_pretrained = o.pretrained != "none";
   // Tasks are loaded first (bad input fails before any training) and shared by their runs.
@@ -159,6 +215,7 @@ void run_grid(const Options& o) {
                         grid ? o.out + "/" + data[t]->name + "/" + m.label() + "/seed-" + std::to_string(seed) : o.out});
   std::vector<FinetuneSettings> settings;
   for (const RunSpec& r : runs) settings.push_back(settings_of(o, r));  // every run validated before any trains
+  if (grid) write_run_record(o.out, o, random_id(), {{"grid_runs", runs.size()}});
   model::StateDict<float> pre;
   if (use_pretrained) pre = pretrained_state(o);
 
@@ -176,10 +233,14 @@ void run_grid(const Options& o) {
     if (jobs > 1) omp_set_num_threads(1);  // per thread
 #endif
     const RunSpec& r = runs[i];
-    fs::create_directories(r.dir);
+    // A grid's runs are locked too: a --resume of one while the grid runs fails at once.
+    std::unique_ptr<io::DirectoryLock> member;
+    if (grid) member = std::make_unique<io::DirectoryLock>(r.dir);
+    const std::string run_id = random_id();
+    write_run_record(r.dir, o, run_id, {{"settings", settings[i]}, {"shape", o.pretrain.shape}});
     results[i] = {data[r.task]->name, r.method.label(), r.dir,
                   run_one(settings[i], data[r.task], o.pretrain.shape, use_pretrained ? &pre : nullptr, nullptr, o,
-                          r.dir, jobs == 1)};
+                          r.dir, jobs == 1, run_id)};
     if (grid) {
       const nlohmann::json& j = results[i].summary;
       const std::string metric = j.value("primary_metric", "");
@@ -196,17 +257,46 @@ void run_grid(const Options& o) {
 void run_resumed(const Options& o) {
   warn_without_gnuplot(o);
   const Checkpoint ckpt = read_checkpoint(o.resume);
-  const auto settings_it = ckpt.metadata.find("settings"), shape_it = ckpt.metadata.find("shape");
-  if (ckpt.metadata.count("kind") == 0 || ckpt.metadata.at("kind") != "finetune" ||
-      settings_it == ckpt.metadata.end() || shape_it == ckpt.metadata.end())
+  const auto meta = [&](const char* key) {
+    const auto it = ckpt.metadata.find(key);
+    if (it == ckpt.metadata.end())
+      throw invalid_argument("--resume", argument_problem::out_of_range,
+                             "'" + o.resume + "' is not a checkpoint of a fine-tuning run (no " + key + ")");
+    return it->second;
+  };
+  if (meta("kind") != "finetune")
     throw invalid_argument("--resume", argument_problem::out_of_range, "not a fine-tuning checkpoint");
-  const FinetuneSettings s = nlohmann::json::parse(settings_it->second).get<FinetuneSettings>();
-  const ModelShape shape = nlohmann::json::parse(shape_it->second).get<ModelShape>();
+  const FinetuneSettings stored = nlohmann::json::parse(meta("settings")).get<FinetuneSettings>();
+  const ModelShape shape = nlohmann::json::parse(meta("shape")).get<ModelShape>();
+  const nlohmann::json stored_options = nlohmann::json::parse(meta("run_options"));
+  Options ro = o;
+  ro.run.checkpoint_every = stored_options.at("checkpoint_every").get<long>();
+  ro.run.final_checkpoint = stored_options.at("final_checkpoint").get<bool>();
+  const FinetuneSettings s = resumed_settings(o, stored, shape, ro.run);
+  // The run's directory holds checkpoints/<ckpt>; --out, when given, must name it.
+  std::string dir = fs::path(o.resume).parent_path().parent_path().string();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (o.out_given && !fs::equivalent(o.out, dir, ec))
+    throw UsageError("--out: a resumed run continues in its own directory " + dir + ", not " + o.out);
+  const io::DirectoryLock lock(dir);
+  const std::string record_path = dir + "/" + kRunRecord;
+  nlohmann::json record = nlohmann::json::parse(fs::exists(record_path) ? io::read_file(record_path) : "", nullptr, false);
+  const std::string run_id = meta("run_id");
+  if (!record.is_object() || record.value("run_id", "") != run_id)
+    throw invalid_argument("--resume", argument_problem::out_of_range,
+                           "'" + o.resume + "' is a checkpoint of run " + run_id + " but " + dir + " holds " +
+                               (record.is_object() ? "run " + record.value("run_id", std::string("?")) : "no run.json") +
+                               ": a checkpoint resumes only in its own run's directory");
+  if (const int stale = io::remove_stale_temporaries(dir))
+    std::fprintf(stderr, "removed %d temporary file(s) of an interrupted writer under %s\n", stale, dir.c_str());
+  record["resumed"].push_back({{"started", io::utc_now()}, {"host", io::host_name()}, {"pid", long(::getpid())},
+                               {"arguments", o.arguments}, {"steps", s.steps}});
+  io::write_file_atomically(record_path, record.dump(2) + "\n");
   auto data = std::make_shared<const TaskData>(load_task(s.task, shape.max_len));
-  // The run's directory: --out, else the one holding checkpoints/<ckpt>.
-  const std::string dir = o.out_given ? o.out : fs::path(o.resume).parent_path().parent_path().string();
-  fs::create_directories(dir);
-  run_one(s, data, shape, nullptr, &ckpt, o, dir, true);
+  meta("shadow_checks");
+  meta("shadow_next");
+  run_one(s, data, shape, nullptr, &ckpt, ro, dir, true, run_id);
 }
 
 void report_only(const Options& o) {

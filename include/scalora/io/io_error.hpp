@@ -50,6 +50,8 @@ enum class io_problem {
   bad_value,                ///< case file: a scalar not finite and > 0, an input entry NaN/Inf
   unknown_name,             ///< case file: an "out." tensor the format does not define
   not_floating,             ///< values asked of a BOOL or integer tensor (or such a dtype given to an encoder)
+  checksum_mismatch,        ///< a tensor's or the metadata's recorded SHA-256 differs from its bytes
+  busy,                     ///< an output directory is locked by another live process
 };
 
 inline const char* to_string(io_problem p) {
@@ -88,6 +90,8 @@ inline const char* to_string(io_problem p) {
     case io_problem::bad_value: return "bad_value";
     case io_problem::unknown_name: return "unknown_name";
     case io_problem::not_floating: return "not_floating";
+    case io_problem::checksum_mismatch: return "checksum_mismatch";
+    case io_problem::busy: return "busy";
   }
   return "unknown";
 }

@@ -170,7 +170,7 @@ inline std::string cache_text(const PretrainSettings& p) {
   std::ostringstream os;
   os.precision(17);
   const ModelShape& s = p.shape;
-  os << "pretrain-v1 d" << s.d_model << " h" << s.n_heads << " ff" << s.d_ff << " l" << s.n_layers << " len"
+  os << "pretrain-v2 d" << s.d_model << " h" << s.n_heads << " ff" << s.d_ff << " l" << s.n_layers << " len"
      << s.max_len << " std" << s.init_std << " seed" << p.seed << " docs" << p.documents << " steps" << p.steps
      << " bs" << p.batch_size << " opt" << optimizer_name(p.optim.kind) << " lr" << p.optim.lr << " wd"
      << p.optim.weight_decay << " mom" << p.optim.momentum << " warm" << p.optim.warmup_steps << " clip"

@@ -30,6 +30,10 @@ class Rescaler {
   /// the implementation has none).
   virtual long shadow_checks() const { return 0; }
   virtual double shadow_seconds() const { return 0; }
+  /// The first step (as rescale() counts) of the next shadow check: stored in a
+  /// checkpoint so that a resumed run checks the steps an uninterrupted one does.
+  virtual long next_shadow_step() const { return 0; }
+  virtual void set_next_shadow_step(long) {}
 };
 
 /// A shadow check found the kernels' step of a layer outside the reference's

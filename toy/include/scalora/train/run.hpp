@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -36,7 +37,7 @@ inline std::string csv_number(double x, int digits = 17) {
 /// An append-only CSV file whose first column is the step. Opening it for a
 /// run that starts at `first_step` keeps the header and the rows of steps
 /// < first_step (rewritten atomically) and appends from there; a fresh run
-/// (first_step 0) starts it anew.
+/// (first_step 0) starts it anew. Each row is written whole or not at all (io::AppendFile).
 class CsvLog {
  public:
   CsvLog(std::string path, const std::string& header, long keep_through) : path_(std::move(path)) {
@@ -52,18 +53,14 @@ class CsvLog {
     }
     in.close();
     io::write_file_atomically(path_, kept);
-    out_.open(path_, std::ios::app | std::ios::binary);
-    if (!out_) throw io::io_error(io::io_problem::write_failed, path_, "", "cannot open for appending");
+    out_ = std::make_unique<io::AppendFile>(path_);
   }
-  void row(const std::string& line) {
-    out_ << line << '\n';
-    out_.flush();
-    if (!out_) throw io::io_error(io::io_problem::write_failed, path_, "", "write failed");
-  }
+  /// @throws io::io_error(write_failed) with the system's reason; the file then ends with the previous row.
+  void row(const std::string& line) { out_->append(line + "\n"); }
 
  private:
   std::string path_;
-  std::ofstream out_;
+  std::unique_ptr<io::AppendFile> out_;
 };
 
 /// Reads a CSV written by CsvLog: header names and rows of fields.
@@ -110,7 +107,14 @@ struct RunOptions {
   long stop_after = 0;        ///< stop after this many steps (an interruption, for resume tests); 0: run to the end
   bool final_checkpoint = true;
   ProgressFn progress;
+  std::string run_id;            ///< stored in each checkpoint ("run_id"); a resume must match the directory's
+  long shadow_checks_before = 0;  ///< shadow checks of the run before its checkpoint (resume)
 };
+
+/// The options of `o` a resumed run must keep: stored in each checkpoint as "run_options".
+inline nlohmann::json stored_run_options(const RunOptions& o) {
+  return {{"checkpoint_every", o.checkpoint_every}, {"final_checkpoint", o.final_checkpoint}};
+}
 
 /// Aggregates of a run, computed from its logs on disk (the whole history,
 /// resumed parts included) and the timings of this process.
@@ -227,9 +231,15 @@ inline RunSummary run_finetune(FineTuner& tuner, const RunOptions& opt, const Re
     evals.row(row);
     pr.metric = e.metrics.primary();
   };
+  const auto shadow_checks = [&] { return opt.shadow_checks_before + (rescaler ? rescaler->shadow_checks() : 0); };
   auto save = [&](const std::string& name) {
     fs::create_directories(opt.out_dir + "/checkpoints");
-    write_checkpoint(opt.out_dir + "/checkpoints/" + name + ".safetensors", tuner.checkpoint());
+    Checkpoint c = tuner.checkpoint();
+    c.metadata["run_id"] = opt.run_id;
+    c.metadata["run_options"] = stored_run_options(opt).dump();
+    c.metadata["shadow_checks"] = std::to_string(shadow_checks());
+    c.metadata["shadow_next"] = std::to_string(rescaler ? rescaler->next_shadow_step() : 0);
+    write_checkpoint(opt.out_dir + "/checkpoints/" + name + ".safetensors", c);
   };
   if (start == 0) evaluate();
   double train_s = 0, rescale_s = 0, diag_s = 0, shadow_s = 0;
@@ -270,7 +280,7 @@ inline RunSummary run_finetune(FineTuner& tuner, const RunOptions& opt, const Re
                  {"rescale_ms_per_step", timed ? 1e3 * rescale_s / double(timed) : 0.0},
                  {"diagnostics_ms_per_step", timed ? 1e3 * diag_s / double(timed) : 0.0},
                  {"shadow_seconds", shadow_s}};
-  j["shadow_checks"] = rescaler ? rescaler->shadow_checks() : 0;
+  j["shadow_checks"] = shadow_checks();  // the whole run's, resumed parts included
   io::write_file_atomically(opt.out_dir + "/summary.json", j.dump(2) + "\n");
   return sum;
 }

@@ -308,7 +308,7 @@ class FineTuner {
     return c;
   }
 
-  /// Restores a checkpoint of this run (same settings, shape and task).
+  /// Restores a checkpoint of this run (same settings but possibly steps, same shape and task).
   /// @throws invalid_argument("checkpoint") when it belongs to another run or lacks a tensor.
   void restore(const Checkpoint& c) {
     const auto get = [&](const char* key) {
@@ -317,7 +317,9 @@ class FineTuner {
         throw invalid_argument("checkpoint", argument_problem::empty, std::string("no metadata '") + key + "'");
       return it->second;
     };
-    if (get("kind") != "finetune" || get("settings") != nlohmann::json(s_).dump() ||
+    nlohmann::json stored = nlohmann::json::parse(get("settings"), nullptr, false);
+    if (stored.is_object()) stored["steps"] = s_.steps;  // a resumed run may be extended
+    if (get("kind") != "finetune" || stored.dump() != nlohmann::json(s_).dump() ||
         get("shape") != nlohmann::json(shape_).dump())
       throw invalid_argument("checkpoint", argument_problem::out_of_range,
                              "the checkpoint belongs to a run with other settings");
